@@ -1,0 +1,35 @@
+import type { DataClassification, KeyType, RotationSchedule } from './vocabularies.js';
+
+/** The schedule and classification a key type gets when a caller does not choose them. */
+export interface KeyTypeDefault {
+  readonly rotationSchedule: RotationSchedule;
+  readonly dataClassification: DataClassification;
+}
+
+/**
+ * Defaults per key type, from the spec's "Rotation Schedules (NIST-Aligned)" table.
+ *
+ * Two choices the spec leaves open, mirrored by `m28.secret_defaults()` in SQL:
+ * - `private_key` follows the key-type table (annual, restricted), not the classification
+ *   table, which would rotate restricted keys quarterly.
+ * - `certificate` has no row; it is annual (certificates expire, so `manual` would never
+ *   remind anyone) and `public`, as in the classification table's examples.
+ */
+export const KEY_TYPE_DEFAULTS: Readonly<Record<KeyType, KeyTypeDefault>> = {
+  api_key: { rotationSchedule: 'quarterly', dataClassification: 'confidential' },
+  secret_key: { rotationSchedule: 'quarterly', dataClassification: 'restricted' },
+  private_key: { rotationSchedule: 'annual', dataClassification: 'restricted' },
+  certificate: { rotationSchedule: 'annual', dataClassification: 'public' },
+  token: { rotationSchedule: 'monthly', dataClassification: 'restricted' },
+  password: { rotationSchedule: 'quarterly', dataClassification: 'restricted' },
+};
+
+/** The spec's circuit breaker and health check defaults, applied per provider. */
+export const PROVIDER_DEFAULTS = {
+  /** Failures that open a breaker. */
+  failureThreshold: 5,
+  /** Seconds an open breaker waits before it lets a trial call through. */
+  resetTimeoutSeconds: 300,
+  /** Seconds between health checks. */
+  healthCheckIntervalSeconds: 300,
+} as const;
