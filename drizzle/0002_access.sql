@@ -119,8 +119,15 @@ CREATE POLICY secrets_config_admin ON m28.secrets_config
   USING (data_classification <> 'restricted')
   WITH CHECK (data_classification <> 'restricted');
 --> statement-breakpoint
+CREATE POLICY secrets_rotation_log_superadmin ON m28.secrets_rotation_log
+  FOR ALL TO m28_superadmin, m28_system USING (true) WITH CHECK (true);
+--> statement-breakpoint
+-- Admin reaches the rotations of the secrets it can see: the subquery runs under admin's own
+-- row security on secrets_config, so a restricted secret's history stays superadmin-only.
 CREATE POLICY secrets_rotation_log_admin ON m28.secrets_rotation_log
-  FOR ALL TO m28_superadmin, m28_admin, m28_system USING (true) WITH CHECK (true);
+  FOR ALL TO m28_admin
+  USING (EXISTS (SELECT 1 FROM m28.secrets_config sc WHERE sc.id = secret_config_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM m28.secrets_config sc WHERE sc.id = secret_config_id));
 --> statement-breakpoint
 CREATE POLICY secrets_rotation_log_monitor ON m28.secrets_rotation_log
   FOR SELECT TO m28_monitor USING (status = 'completed');

@@ -70,3 +70,57 @@ export { migrate, readMigrations } from './store/migrate.js';
 export type { MigrateOptions, MigrateResult, Migration } from './store/migrate.js';
 export { SQLSTATE, translateDatabaseError } from './store/sqlstate.js';
 export * as schema from './store/schema.js';
+
+export { CircuitBreakerRegistry } from './breakers/CircuitBreakerRegistry.js';
+export type {
+  BreakerCloseEvent,
+  BreakerKey,
+  BreakerOpenEvent,
+  CircuitBreakerRegistryOptions,
+  RegistryEvents,
+} from './breakers/CircuitBreakerRegistry.js';
+export { ProviderBreaker } from './breakers/ProviderBreaker.js';
+export type {
+  BreakerCircuit,
+  BreakerCounters,
+  BreakerSnapshot,
+  BreakerTransition,
+  ProviderAccess,
+} from './breakers/ProviderBreaker.js';
+export { breakerOptionsSchema, resolveBreakerOptions } from './breakers/options.js';
+export type { BreakerOptions, ResolvedBreakerOptions } from './breakers/options.js';
+export {
+  BreakerOpenError,
+  ProviderCallError,
+  ProviderDisabledError,
+  ProviderInMaintenanceError,
+  ProviderTimeoutError,
+  isBreakerOpenError,
+  isProviderCallError,
+  isProviderDisabledError,
+  isProviderInMaintenanceError,
+  isProviderTimeoutError,
+} from './errors/provider.js';
+export type { ProviderCallContext } from './errors/provider.js';
+export { DEFAULT_STATUS_THRESHOLDS, deriveStatus } from './domain/status.js';
+export type { StatusInputs, StatusThresholds } from './domain/status.js';
+export { ProviderHealthMonitor } from './health/ProviderHealthMonitor.js';
+export type {
+  MonitorEvents,
+  ProviderHealthMonitorOptions,
+} from './health/ProviderHealthMonitor.js';
+export type { ResetBreakerInput, ToggleInput } from './health/toggles.js';
+export type {
+  BreakerResetEvent,
+  HealthCheck,
+  HealthCheckResult,
+  ProviderHealth,
+  ProviderHealthResponse,
+  ProviderStatusEvent,
+  ProviderToggleEvent,
+} from './health/types.js';
+export { StoreSink } from './store/StoreSink.js';
+export type { StoreSinkEvents, StoreSinkOptions, StoreSinkStats } from './store/StoreSink.js';
+export { CHANGES_CHANNEL } from './store/ToggleSync.js';
+export { M28Ops, createOps } from './ops.js';
+export type { OpsEvents, OpsOptions, ProviderOptions } from './ops.js';

@@ -103,6 +103,31 @@ export class M28Store {
     }
   }
 
+  /**
+   * Subscribes to a PostgreSQL NOTIFY channel. Resolves to an unsubscribe function, or to
+   * `undefined` when the driver cannot listen (a host's node-postgres pool, say); callers
+   * then poll. postgres.js subscribes again by itself after a reconnect.
+   */
+  async listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+  ): Promise<(() => Promise<void>) | undefined> {
+    const client = (this.db as unknown as { $client?: unknown }).$client as
+      { listen?: (channel: string, fn: (payload: string) => void) => Promise<unknown> } | undefined;
+    if (this.driver === 'drizzle' || typeof client?.listen !== 'function') {
+      return undefined;
+    }
+
+    const subscription = await client.listen(channel, onPayload);
+    if (typeof subscription === 'function') {
+      return subscription as () => Promise<void>;
+    }
+
+    const { unlisten } = subscription as { unlisten: () => Promise<void> };
+
+    return () => unlisten();
+  }
+
   /** Releases the connection or embedded database the store opened. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= this.#release ? this.#release() : Promise.resolve();

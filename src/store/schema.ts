@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -146,6 +147,11 @@ export const providerHealthStatus = m28.table(
     responseTimeMs: integer('response_time_ms'),
     successRate: numeric('success_rate', { precision: 5, scale: 4, mode: 'number' }),
     failureCount: integer('failure_count').notNull().default(0),
+    totalCalls: bigint('total_calls', { mode: 'number' }).notNull().default(0),
+    totalSuccesses: bigint('total_successes', { mode: 'number' }).notNull().default(0),
+    totalFailures: bigint('total_failures', { mode: 'number' }).notNull().default(0),
+    totalRejects: bigint('total_rejects', { mode: 'number' }).notNull().default(0),
+    totalTimeouts: bigint('total_timeouts', { mode: 'number' }).notNull().default(0),
     lastHealthCheck: timestamp('last_health_check', { withTimezone: true }),
     healthCheckLeaseUntil: timestamp('health_check_lease_until', { withTimezone: true }),
     healthCheckLeaseOwner: text('health_check_lease_owner'),
@@ -173,9 +179,11 @@ export const providerOperationalEvents = m28.table(
     details: jsonb('details').notNull().default({}),
     actor: text('actor'),
     requestId: text('request_id'),
+    eventKey: uuid('event_key'),
     createdAt: createdAt(),
   },
   (t) => [
+    uniqueIndex('provider_operational_events_event_key_key').on(t.eventKey),
     index('provider_operational_events_created_at_idx').on(t.createdAt),
     index('provider_operational_events_provider_idx').on(t.providerName, t.createdAt),
     check(

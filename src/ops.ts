@@ -1,0 +1,230 @@
+import { EventEmitter } from 'eventemitter3';
+
+import { CircuitBreakerRegistry, type RegistryEvents } from './breakers/CircuitBreakerRegistry.js';
+import type { BreakerOptions } from './breakers/options.js';
+import type { StatusThresholds } from './domain/status.js';
+import type { HealthStatus } from './domain/vocabularies.js';
+import { ValidationError } from './errors/ValidationError.js';
+import { ProviderHealthMonitor, type MonitorEvents } from './health/ProviderHealthMonitor.js';
+import type { ResetBreakerInput, ToggleInput } from './health/toggles.js';
+import type { HealthCheck, ProviderHealthResponse } from './health/types.js';
+import type { M28Store } from './store/M28Store.js';
+import { StoreSink, type StoreSinkEvents } from './store/StoreSink.js';
+
+/** One provider and service, as `createOps()` takes it: breaker options, plus its check. */
+export interface ProviderOptions extends BreakerOptions {
+  /** The health check; without one, the provider's status comes from live calls only. */
+  readonly check?: HealthCheck;
+  /** Milliseconds between this provider's checks; the monitor's interval by default. */
+  readonly intervalMs?: number;
+}
+
+/** Options of {@link createOps}. */
+export interface OpsOptions {
+  /** Where state, toggles and the audit trail live. Without one, state is in memory only. */
+  readonly store?: M28Store;
+  /** Providers keyed `'provider/service'`, such as `'stripe/payment'`. */
+  readonly providers?: Readonly<Record<string, ProviderOptions>>;
+  /** Breaker options every provider starts from. */
+  readonly defaults?: BreakerOptions;
+  /**
+   * Milliseconds between health checks.
+   * @defaultValue 300000
+   */
+  readonly intervalMs?: number;
+  /**
+   * Milliseconds a health check may take.
+   * @defaultValue 10000
+   */
+  readonly checkTimeoutMs?: number;
+  /**
+   * Health checks that may run at once.
+   * @defaultValue 4
+   */
+  readonly maxConcurrentChecks?: number;
+  /** Thresholds of the status rules. */
+  readonly thresholds?: Partial<StatusThresholds>;
+  /**
+   * Milliseconds between snapshot flushes to the store.
+   * @defaultValue 5000
+   */
+  readonly flushIntervalMs?: number;
+  /**
+   * Most operational events buffered while the database is slow or down.
+   * @defaultValue 10000
+   */
+  readonly maxBufferedEvents?: number;
+  /** Milliseconds between polls of the toggles. */
+  readonly pollIntervalMs?: number;
+  /**
+   * Applies the M28 migrations in `start()`.
+   * @defaultValue true
+   */
+  readonly migrate?: boolean;
+}
+
+/** Every event of the parts, on one stream. */
+export type OpsEvents = RegistryEvents &
+  Omit<MonitorEvents, 'error'> &
+  Omit<StoreSinkEvents, 'error'> & {
+    /** A background task failed; everything keeps running. */
+    error: (error: Error) => void;
+  };
+
+const FORWARDED = {
+  registry: ['breaker:open', 'breaker:half_open', 'breaker:close'],
+  monitor: ['health:checked', 'provider:status', 'provider:toggle', 'breaker:reset', 'error'],
+  sink: ['store:flushed', 'store:dropped', 'error'],
+} as const;
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  if (slash <= 0 || slash === key.length - 1) {
+    throw new ValidationError([
+      { field: `providers.${key}`, rule: "keys are 'provider/service'", received: key },
+    ]);
+  }
+
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/**
+ * The breakers, the health monitor and the store's writer, wired together. Build it with
+ * {@link createOps}.
+ */
+export class M28Ops extends EventEmitter<OpsEvents> {
+  /** The circuit breakers. */
+  readonly breakers: CircuitBreakerRegistry;
+  /** The health monitor. */
+  readonly monitor: ProviderHealthMonitor;
+  /** The store's writer, when there is a store. */
+  readonly sink: StoreSink | undefined;
+  /** The store, when there is one. */
+  readonly store: M28Store | undefined;
+
+  readonly #migrate: boolean;
+  #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: OpsOptions = {}) {
+    super();
+    const providers = Object.entries(options.providers ?? {}).map(
+      ([key, value]) => [...splitKey(key), value] as const,
+    );
+    this.store = options.store;
+    this.#migrate = options.migrate ?? true;
+    this.breakers = new CircuitBreakerRegistry({
+      ...(options.defaults ? { defaults: options.defaults } : {}),
+    });
+    this.monitor = new ProviderHealthMonitor({
+      registry: this.breakers,
+      ...(options.store ? { store: options.store } : {}),
+      ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+      ...(options.checkTimeoutMs ? { checkTimeoutMs: options.checkTimeoutMs } : {}),
+      ...(options.maxConcurrentChecks ? { maxConcurrentChecks: options.maxConcurrentChecks } : {}),
+      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+    });
+    for (const [provider, service, { check, intervalMs, ...breaker }] of providers) {
+      this.breakers.register(provider, service, breaker);
+      this.monitor.register(provider, service, check, intervalMs ? { intervalMs } : {});
+    }
+    this.sink = options.store
+      ? new StoreSink({
+          store: options.store,
+          registry: this.breakers,
+          monitor: this.monitor,
+          ...(options.flushIntervalMs ? { flushIntervalMs: options.flushIntervalMs } : {}),
+          ...(options.maxBufferedEvents ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
+          ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        })
+      : undefined;
+    this.#forward(this.breakers, FORWARDED.registry);
+    this.#forward(this.monitor, FORWARDED.monitor);
+    if (this.sink) {
+      this.#forward(this.sink, FORWARDED.sink);
+    }
+  }
+
+  /** Migrates (unless told not to), restores stored state, and starts every timer. Idempotent. */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      if (this.store && this.#migrate) {
+        await this.store.migrate();
+      }
+      await this.sink?.start();
+      this.monitor.start();
+    })();
+
+    return this.#starting;
+  }
+
+  /**
+   * Stops every timer, writes what is buffered, and disposes the breakers. Leaves the store
+   * open: whoever opened it closes it. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#starting?.catch(() => undefined);
+      this.monitor.close();
+      await this.sink?.close();
+      this.breakers.dispose();
+    })();
+
+    return this.#closing;
+  }
+
+  /** See {@link CircuitBreakerRegistry.wrap}. */
+  wrap<A extends unknown[], R>(
+    provider: string,
+    service: string,
+    fn: (...args: A) => R | Promise<R>,
+    options?: BreakerOptions,
+  ): (...args: A) => Promise<Awaited<R>> {
+    return this.breakers.wrap(provider, service, fn, options);
+  }
+
+  /** See {@link CircuitBreakerRegistry.fire}. */
+  fire<R>(provider: string, service: string, fn: () => R | Promise<R>): Promise<Awaited<R>> {
+    return this.breakers.fire(provider, service, fn);
+  }
+
+  /** See {@link ProviderHealthMonitor.toggle}. */
+  toggle(input: ToggleInput): Promise<HealthStatus> {
+    return this.monitor.toggle(input);
+  }
+
+  /** See {@link ProviderHealthMonitor.resetBreaker}. */
+  resetBreaker(input: ResetBreakerInput): Promise<void> {
+    return this.monitor.resetBreaker(input);
+  }
+
+  /** See {@link ProviderHealthMonitor.health}. */
+  health(filter?: { provider?: string }): ProviderHealthResponse {
+    return this.monitor.health(filter);
+  }
+
+  #forward(source: EventEmitter, names: readonly string[]): void {
+    for (const name of names) {
+      source.on(name, (...args: unknown[]) => {
+        (this.emit as (event: string, ...rest: unknown[]) => boolean)(name, ...args);
+      });
+    }
+  }
+}
+
+/**
+ * Builds the breakers, the monitor and, with a store, its writer, with one event stream.
+ *
+ * @example
+ * ```ts
+ * const ops = createOps({
+ *   store: await connectStore({ url: process.env.DATABASE_URL }),
+ *   providers: { 'stripe/payment': { check: () => stripe.balance.retrieve() } },
+ * });
+ * await ops.start();
+ * const charge = ops.wrap('stripe', 'payment', (p: ChargeParams) => stripe.charges.create(p));
+ * ```
+ */
+export function createOps(options: OpsOptions = {}): M28Ops {
+  return new M28Ops(options);
+}
