@@ -245,7 +245,7 @@ BEGIN
   IF p_type IS NULL OR p_type NOT IN ('scheduled', 'emergency', 'manual') THEN
     PERFORM m28.invalid_input('rotation_type', 'must be one of scheduled, emergency, manual');
   END IF;
-  PERFORM m28.require_name(p_actor, 'initiated_by', 200);
+  PERFORM m28.require_name(p_actor, 'initiated_by');
   PERFORM m28.require_optional_text(p_request_id, 'request_id', 200);
 
   -- Lock the secret first: every rotation function takes the secret, then the rotation.
@@ -451,7 +451,8 @@ DECLARE
   secret m28.secrets_config;
 BEGIN
   PERFORM m28.require_name(p_reason, 'reason', 1000);
-  PERFORM m28.require_name(p_actor, 'actor', 200);
+  PERFORM m28.require_name(
+    p_actor, CASE p_status WHEN 'failed' THEN 'failed_by' ELSE 'cancelled_by' END, 200);
 
   rotation := m28.lock_open_rotation(p_rotation_id);
   SELECT * INTO secret FROM m28.secrets_config sc WHERE sc.id = rotation.secret_config_id;
@@ -515,7 +516,7 @@ BEGIN
     PERFORM m28.invalid_input('secret_config_id', 'must not be null');
   END IF;
   PERFORM m28.require_name(p_reason, 'reason', 1000);
-  PERFORM m28.require_name(p_actor, 'initiated_by', 200);
+  PERFORM m28.require_name(p_actor, 'initiated_by');
   PERFORM m28.require_optional_text(p_request_id, 'request_id', 200);
 
   SELECT * INTO secret FROM m28.secrets_config sc WHERE sc.id = p_secret_id FOR UPDATE;

@@ -9,7 +9,8 @@ export interface KeyTypeDefault {
 /**
  * Defaults per key type, from the spec's "Rotation Schedules (NIST-Aligned)" table.
  *
- * Two choices the spec leaves open, mirrored by `m28.secret_defaults()` in SQL:
+ * Two choices the spec leaves open, mirrored in SQL by
+ * `m28.default_rotation_schedule()` and `m28.default_data_classification()`:
  * - `private_key` follows the key-type table (annual, restricted), not the classification
  *   table, which would rotate restricted keys quarterly.
  * - `certificate` has no row; it is annual (certificates expire, so `manual` would never
