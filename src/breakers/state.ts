@@ -46,12 +46,17 @@ export interface BreakerCounters {
 
 /** What a breaker knows about itself, for the monitor, the store and `toJSON()`. */
 export interface BreakerSnapshot {
+  /** Provider name. */
   readonly provider: string;
+  /** Service type. */
   readonly service: string;
+  /** The breaker's state. */
   readonly circuit: BreakerCircuit;
+  /** Whether operators let calls through. */
   readonly access: ProviderAccess;
   /** Consecutive failures counted toward the threshold. */
   readonly consecutiveFailures: number;
+  /** Cumulative counters: once calls settle, `fires` is `successes + failures + rejects`. */
   readonly counters: Readonly<BreakerCounters>;
 }
 
