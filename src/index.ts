@@ -124,3 +124,33 @@ export type { StoreSinkEvents, StoreSinkOptions, StoreSinkStats } from './store/
 export { CHANGES_CHANNEL } from './store/ToggleSync.js';
 export { M28Ops, createOps } from './ops.js';
 export type { OpsEvents, OpsOptions, ProviderOptions } from './ops.js';
+export { fingerprint, isFingerprint } from './secrets/fingerprint.js';
+export type { Fingerprint, FingerprintOptions } from './secrets/fingerprint.js';
+export { nextRotationAfter, reviewRotation } from './domain/schedule.js';
+export type { RotationReview } from './domain/schedule.js';
+export { SecretsManager } from './secrets/SecretsManager.js';
+export type { SecretsManagerOptions } from './secrets/SecretsManager.js';
+export type { SecretStatusEntry, SecretsStatusResponse } from './secrets/status.js';
+export type {
+  CompleteRotationInput,
+  EndRotationInput,
+  RegisterSecretInput,
+  RollbackInput,
+  RotationEntry,
+  SecretsEvents,
+  StartRotationInput,
+} from './secrets/types.js';
+export { RotationScheduler } from './rotation/RotationScheduler.js';
+export type {
+  DueSecret,
+  RotationSchedulerOptions,
+  SchedulerEvents,
+} from './rotation/RotationScheduler.js';
+export { runRotator } from './rotation/runRotator.js';
+export type {
+  NewSecret,
+  RotationContext,
+  Rotator,
+  RotatorHooks,
+  RotatorOutcome,
+} from './rotation/runRotator.js';

@@ -1,0 +1,253 @@
+import { sql } from 'drizzle-orm';
+import { EventEmitter } from 'eventemitter3';
+
+import type { SecretsManager } from '../secrets/SecretsManager.js';
+import type { M28Store } from '../store/M28Store.js';
+import type { StartableRotationType } from '../domain/vocabularies.js';
+import { ValidationError } from '../errors/ValidationError.js';
+import { runRotator, type Rotator, type RotatorHooks, type RotatorOutcome } from './runRotator.js';
+
+const DAY_MS = 86_400_000;
+
+/** A secret the scheduler found due, or soon due. */
+export interface DueSecret {
+  readonly scope: string;
+  readonly keyName: string;
+  readonly nextRotationAt: Date;
+}
+
+/** Events of {@link RotationScheduler}. */
+export interface SchedulerEvents {
+  /** A secret's next rotation date has passed. */
+  'rotation:due': (event: DueSecret & { lateMs: number }) => void;
+  /** A secret is a day late (`warning`) or a week late (`critical`), per the alert table. */
+  'rotation:overdue': (
+    event: DueSecret & { lateMs: number; level: 'warning' | 'critical' },
+  ) => void;
+  /** A secret with no automated rotator falls due within `dueSoonDays`: a human must act. */
+  'rotation:reminder': (event: DueSecret & { dueInMs: number }) => void;
+  /** A scan finished. */
+  'scheduler:scanned': (event: { due: number; started: number }) => void;
+  /** A background task failed; the scheduler keeps running. */
+  error: (error: Error) => void;
+}
+
+/** Options of {@link RotationScheduler}. */
+export interface RotationSchedulerOptions {
+  readonly store: M28Store;
+  readonly secrets: SecretsManager;
+  /**
+   * Milliseconds between scans.
+   * @defaultValue 60000
+   */
+  readonly intervalMs?: number;
+  /**
+   * Starts due scheduled rotations. Each due secret is started once across every instance
+   * sharing the database.
+   * @defaultValue false
+   */
+  readonly autoStart?: boolean;
+  /**
+   * Most rotations one scan starts.
+   * @defaultValue 100
+   */
+  readonly batchSize?: number;
+  /**
+   * Days ahead that secrets without a rotator get reminders.
+   * @defaultValue 7
+   */
+  readonly dueSoonDays?: number;
+  /** Automated rotators by scope. A due secret of such a scope is rotated end to end. */
+  readonly rotators?: Readonly<Record<string, Rotator>>;
+  /** Puts providers in maintenance for a rotation's downtime, when a rotator asks. */
+  readonly hooks?: RotatorHooks;
+  /**
+   * The actor recorded for rotations the scheduler starts.
+   * @defaultValue `'rotation-scheduler'`
+   */
+  readonly actor?: string;
+}
+
+interface DueRow {
+  scope: string;
+  key_name: string;
+  next_rotation_at: string | Date;
+  now: string | Date;
+}
+
+/**
+ * Scans for due and overdue secrets, emits reminders and alerts, and with `autoStart` starts
+ * scheduled rotations, running a scope's automated rotator when there is one.
+ */
+export class RotationScheduler extends EventEmitter<SchedulerEvents> {
+  readonly #store: M28Store;
+  readonly #secrets: SecretsManager;
+  readonly #intervalMs: number;
+  readonly #autoStart: boolean;
+  readonly #batchSize: number;
+  readonly #dueSoonMs: number;
+  readonly #rotators: Readonly<Record<string, Rotator>>;
+  readonly #hooks: RotatorHooks | undefined;
+  readonly #actor: string;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #scanning: Promise<void> | undefined;
+  readonly #running = new Set<Promise<unknown>>();
+
+  constructor(options: RotationSchedulerOptions) {
+    super();
+    this.#store = options.store;
+    this.#secrets = options.secrets;
+    this.#intervalMs = options.intervalMs ?? 60_000;
+    this.#autoStart = options.autoStart ?? false;
+    this.#batchSize = options.batchSize ?? 100;
+    this.#dueSoonMs = (options.dueSoonDays ?? 7) * DAY_MS;
+    this.#rotators = options.rotators ?? {};
+    this.#hooks = options.hooks;
+    this.#actor = options.actor ?? 'rotation-scheduler';
+  }
+
+  /** Starts scanning every interval. Idempotent. */
+  start(): void {
+    if (this.#timer) {
+      return;
+    }
+
+    this.#timer = setInterval(() => {
+      this.scan().catch((error: unknown) => {
+        this.emit('error', error instanceof Error ? error : new Error(String(error)));
+      });
+    }, this.#intervalMs);
+    this.#timer.unref?.();
+  }
+
+  /** Stops scanning and waits for rotations in flight. Idempotent. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#scanning?.catch(() => undefined);
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /**
+   * Starts a rotation of a secret whose scope has a rotator, and runs the rotator to the end:
+   * an emergency rotation done by automation.
+   * @throws {@link ValidationError} when the scope has no rotator; the errors of
+   *   `startRotation()` when the rotation cannot start.
+   */
+  async rotateNow(input: {
+    scope: string;
+    keyName: string;
+    actor: string;
+    rotationType?: StartableRotationType;
+    force?: boolean;
+    requestId?: string;
+  }): Promise<RotatorOutcome> {
+    const rotator = this.#rotators[input.scope];
+    if (!rotator) {
+      throw new ValidationError([
+        { field: 'scope', rule: 'has no rotator registered', received: input.scope },
+      ]);
+    }
+
+    const { rotationId } = await this.#secrets.startRotation({
+      ...input,
+      rotationType: input.rotationType ?? 'emergency',
+    });
+    const ref = { rotationId, scope: input.scope, keyName: input.keyName };
+
+    return runRotator(this.#secrets, ref, rotator, {
+      actor: input.actor,
+      ...(this.#hooks ? { hooks: this.#hooks } : {}),
+    });
+  }
+
+  /** Scans once now. A scan already running is joined, not doubled. */
+  scan(): Promise<void> {
+    this.#scanning ??= this.#scan().finally(() => {
+      this.#scanning = undefined;
+    });
+
+    return this.#scanning;
+  }
+
+  async #scan(): Promise<void> {
+    const horizon = Math.ceil(this.#dueSoonMs / 1000);
+    // The partial index secrets_config_due_idx serves this: active, by next_rotation_at.
+    const rows = await this.#store.withRole('m28_system', (tx) =>
+      this.#store.query<DueRow>(
+        sql`select scope, key_name, next_rotation_at, now() as now from m28.secrets_config
+          where status = 'active' and next_rotation_at is not null
+            and next_rotation_at <= now() + make_interval(secs => ${horizon})
+          order by next_rotation_at`,
+        tx,
+      ),
+    );
+
+    let due = 0;
+    for (const row of rows) {
+      const secret = {
+        scope: row.scope,
+        keyName: row.key_name,
+        nextRotationAt: new Date(row.next_rotation_at),
+      };
+      const lateMs = new Date(row.now).getTime() - secret.nextRotationAt.getTime();
+      if (lateMs < 0) {
+        if (!this.#rotators[secret.scope]) {
+          this.emit('rotation:reminder', { ...secret, dueInMs: -lateMs });
+        }
+        continue;
+      }
+
+      due += 1;
+      this.emit('rotation:due', { ...secret, lateMs });
+      if (lateMs >= 7 * DAY_MS) {
+        this.emit('rotation:overdue', { ...secret, lateMs, level: 'critical' });
+      } else if (lateMs >= DAY_MS) {
+        this.emit('rotation:overdue', { ...secret, lateMs, level: 'warning' });
+      }
+    }
+
+    const started = this.#autoStart ? await this.#startDue() : 0;
+    this.emit('scheduler:scanned', { due, started });
+  }
+
+  async #startDue(): Promise<number> {
+    const started = await this.#store.withRole('m28_system', (tx) =>
+      this.#store.query<{ rotation_id: string; scope: string; key_name: string }>(
+        sql`select rotation_id::text, scope, key_name
+          from m28.start_due_rotations(${this.#actor}, ${this.#batchSize})`,
+        tx,
+      ),
+    );
+    for (const row of started) {
+      this.#secrets.emit('rotation:started', {
+        rotationId: row.rotation_id,
+        scope: row.scope,
+        keyName: row.key_name,
+        rotationType: 'scheduled',
+        actor: this.#actor,
+      });
+      const rotator = this.#rotators[row.scope];
+      if (rotator) {
+        this.#track(
+          runRotator(
+            this.#secrets,
+            { rotationId: row.rotation_id, scope: row.scope, keyName: row.key_name },
+            rotator,
+            { actor: this.#actor, ...(this.#hooks ? { hooks: this.#hooks } : {}) },
+          ),
+        );
+      }
+    }
+
+    return started.length;
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    });
+    this.#running.add(tracked);
+    void tracked.finally(() => this.#running.delete(tracked));
+  }
+}

@@ -1,0 +1,143 @@
+import { fingerprint } from '../secrets/fingerprint.js';
+import type { SecretsManager } from '../secrets/SecretsManager.js';
+
+/** Where a rotator's steps are in the rotation. */
+export interface RotationContext {
+  readonly rotationId: string;
+  readonly scope: string;
+  readonly keyName: string;
+  /** 1 on the first try of a step, 2 on its first retry, and so on. */
+  readonly attempt: number;
+}
+
+/** A new secret, held in memory only for the length of the rotation. */
+export interface NewSecret {
+  /** The secret itself. It is fingerprinted, never stored, logged or emitted. */
+  readonly value: string | Uint8Array;
+  /** Its version label, such as `v2026-12-03`. */
+  readonly version: string;
+}
+
+/**
+ * An automated rotation for one scope. Each step must be safe to retry: it may run again
+ * after a failure. Any step that still fails leaves the current version untouched and marks
+ * the rotation failed.
+ */
+export interface Rotator {
+  /** 1. Create the new secret at the provider (or generate it). */
+  create(context: RotationContext): Promise<NewSecret> | NewSecret;
+  /** 2. Put it in place where the services read it. */
+  apply(context: RotationContext, secret: NewSecret): Promise<void> | void;
+  /** 3. Prove it works, for example with a cheap authenticated read. */
+  test(context: RotationContext, secret: NewSecret): Promise<void> | void;
+  /** 4. Finish: retire the old secret at the provider, and anything else left to do. */
+  finish?(context: RotationContext, secret: NewSecret): Promise<void> | void;
+  /** Services that take the new secret, recorded on the rotation. */
+  readonly affectedServices?: readonly string[];
+  /** Fingerprints with HMAC-SHA256 under this key instead of plain SHA-256. */
+  readonly hmacKey?: string | Uint8Array;
+  /**
+   * Retries of a failing step before the rotation fails.
+   * @defaultValue 2
+   */
+  readonly retries?: number;
+  /** Puts the provider in maintenance from `apply` to the end, for at most this long. */
+  readonly maintenance?: {
+    readonly provider: string;
+    readonly service: string;
+    readonly downtimeSeconds: number;
+  };
+}
+
+/** How the scheduler reaches the monitor, for rotations that need maintenance. */
+export interface RotatorHooks {
+  enterMaintenance(provider: string, service: string, until: Date, reason: string): Promise<void>;
+  exitMaintenance(provider: string, service: string, reason: string): Promise<void>;
+}
+
+/** How an automated rotation ended. */
+export type RotatorOutcome =
+  | { readonly status: 'completed'; readonly version: string; readonly fingerprint: string }
+  | { readonly status: 'failed'; readonly step: string; readonly reason: string };
+
+/** Names an error by its code or class: never by its message, which may hold the secret. */
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' || typeof code === 'number') {
+    return String(code);
+  }
+
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/**
+ * Runs a rotator's steps for a rotation that has been started, then completes the rotation
+ * with the new secret's fingerprint, or fails it. The new value lives only in this call.
+ */
+export async function runRotator(
+  secrets: SecretsManager,
+  ref: { rotationId: string; scope: string; keyName: string },
+  rotator: Rotator,
+  options: { actor: string; hooks?: RotatorHooks },
+): Promise<RotatorOutcome> {
+  const retries = rotator.retries ?? 2;
+  const step = async <T>(name: string, run: (context: RotationContext) => Promise<T> | T) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await run({ ...ref, attempt });
+      } catch (error) {
+        if (attempt > retries) {
+          throw Object.assign(new Error(`${name} failed: ${describe(error)}`), { step: name });
+        }
+      }
+    }
+  };
+
+  const maintenance = rotator.maintenance;
+  let maintenanceStarted: number | undefined;
+  try {
+    const secret = await step('create', (context) => rotator.create(context));
+    if (maintenance && options.hooks) {
+      const until = new Date(Date.now() + maintenance.downtimeSeconds * 1000);
+      await options.hooks.enterMaintenance(
+        maintenance.provider,
+        maintenance.service,
+        until,
+        `rotating ${ref.scope}/${ref.keyName}`,
+      );
+      maintenanceStarted = Date.now();
+    }
+    await step('apply', (context) => rotator.apply(context, secret));
+    await step('test', (context) => rotator.test(context, secret));
+    await step('finish', (context) => rotator.finish?.(context, secret));
+    const print = fingerprint(
+      secret.value,
+      rotator.hmacKey === undefined ? {} : { hmacKey: rotator.hmacKey },
+    );
+    const downtimeSeconds =
+      maintenanceStarted === undefined ? 0 : Math.ceil((Date.now() - maintenanceStarted) / 1000);
+    await secrets.completeRotation(ref.rotationId, {
+      version: secret.version,
+      fingerprint: print,
+      affectedServices: [...(rotator.affectedServices ?? [])],
+      downtimeSeconds,
+      actor: options.actor,
+    });
+
+    return { status: 'completed', version: secret.version, fingerprint: print };
+  } catch (error) {
+    const stepName = (error as { step?: string }).step ?? 'complete';
+    const reason = (error as { step?: string }).step
+      ? (error as Error).message
+      : `complete failed: ${describe(error)}`;
+    await secrets.failRotation(ref.rotationId, { reason, actor: options.actor });
+
+    return { status: 'failed', step: stepName, reason };
+  } finally {
+    if (maintenance && options.hooks && maintenanceStarted !== undefined) {
+      await options.hooks
+        .exitMaintenance(maintenance.provider, maintenance.service, 'rotation finished')
+        .catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+import { toFieldIssues } from '../breakers/options.js';
+import {
+  dataClassificationSchema,
+  keyTypeSchema,
+  m28RoleSchema,
+  rotationScheduleSchema,
+  startableRotationTypeSchema,
+} from '../domain/vocabularies.js';
+import { ValidationError } from '../errors/ValidationError.js';
+import { isFingerprint } from './fingerprint.js';
+
+const blank = 'must not be blank';
+/** An identifier such as a scope, key name or version: 1 to 100 characters. */
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, blank)
+  .max(100, 'must be at most 100 characters');
+/** Who did it: 1 to 200 characters. */
+export const actorSchema = z
+  .string()
+  .trim()
+  .min(1, blank)
+  .max(200, 'must be at most 200 characters');
+const reasonSchema = z.string().trim().min(1, blank).max(1000, 'must be at most 1000 characters');
+const requestIdSchema = z.string().max(200, 'must be at most 200 characters');
+const role = m28RoleSchema.optional();
+
+/** Input of `register()`. */
+export const registerSchema = z.strictObject({
+  scope: nameSchema,
+  keyName: nameSchema,
+  keyType: keyTypeSchema,
+  rotationSchedule: rotationScheduleSchema.optional(),
+  dataClassification: dataClassificationSchema.optional(),
+  description: z.string().max(1000).optional(),
+  actor: actorSchema.optional(),
+  role,
+});
+
+/** Input of `startRotation()`. */
+export const startSchema = z.strictObject({
+  scope: nameSchema,
+  keyName: nameSchema,
+  rotationType: startableRotationTypeSchema,
+  force: z.boolean().optional(),
+  actor: nameSchema,
+  requestId: requestIdSchema.optional(),
+  role,
+});
+
+/** Input of `completeRotation()`. */
+export const completeSchema = z.strictObject({
+  version: nameSchema,
+  fingerprint: z.custom<string>(isFingerprint, {
+    message: 'must be sha256:<64 lowercase hex> or hmac-sha256:<64 lowercase hex>',
+  }),
+  affectedServices: z.array(nameSchema).max(100, 'must have at most 100 entries'),
+  downtimeSeconds: z.number().int('must be an integer').min(0, 'must be >= 0'),
+  actor: actorSchema.optional(),
+  role,
+});
+
+/** Input of `failRotation()` and `cancelRotation()`. */
+export const endSchema = z.strictObject({ reason: reasonSchema, actor: actorSchema, role });
+
+/** Input of `rollback()`. */
+export const rollbackSchema = z.strictObject({
+  scope: nameSchema,
+  keyName: nameSchema,
+  reason: reasonSchema,
+  actor: nameSchema,
+  requestId: requestIdSchema.optional(),
+  role,
+});
+
+/** A rotation id. */
+export const rotationIdSchema = z.uuid('must be a UUID');
+
+/** Vocabulary fields, whose values can be shown; every other value is redacted. */
+const SHOWN = new Set([
+  'keyType',
+  'rotationSchedule',
+  'dataClassification',
+  'rotationType',
+  'role',
+]);
+
+/**
+ * Validates input against a schema.
+ * @throws {@link ValidationError} naming every bad field. Values are redacted except for
+ *   vocabulary fields: a caller may have put a secret anywhere, even in an unknown field.
+ */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown, prefix = ''): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) {
+    return parsed.data;
+  }
+
+  const issues = toFieldIssues(parsed.error, input, prefix).map((issue) =>
+    SHOWN.has(issue.field.slice(prefix.length)) ? issue : { ...issue, received: '[redacted]' },
+  );
+
+  throw new ValidationError(issues);
+}
