@@ -22,6 +22,12 @@ export interface StatusThresholds {
    * @defaultValue 2000
    */
   readonly degradedAboveResponseMs: number;
+  /**
+   * Calls needed before the success rate rules apply, when the inputs say how many calls the
+   * rate is over: one failed check must not read as a 0 % success rate.
+   * @defaultValue 10
+   */
+  readonly minCallsForSuccessRate?: number;
 }
 
 /** The spec's alert levels double as the status defaults: 2 s is slow. */
@@ -30,6 +36,7 @@ export const DEFAULT_STATUS_THRESHOLDS: StatusThresholds = {
   unhealthyBelowSuccessRate: 0.5,
   unhealthyAfterFailedChecks: 3,
   degradedAboveResponseMs: 2000,
+  minCallsForSuccessRate: 10,
 };
 
 /** What a provider's status is derived from. */
@@ -39,6 +46,11 @@ export interface StatusInputs {
   readonly breakerState: BreakerState;
   /** Success rate of recent calls and checks, or null when there were none. */
   readonly successRate: number | null;
+  /**
+   * How many calls the success rate is over. Below `minCallsForSuccessRate` the rate rules do
+   * not apply; left out, they always do.
+   */
+  readonly calls?: number;
   /** Average response time of recent successful calls, or null. */
   readonly responseTimeMs: number | null;
   /** Failed health checks in a row. */
@@ -56,6 +68,9 @@ export interface StatusInputs {
  * 3. `degraded` when the breaker is half-open, the last check failed, the success rate is
  *    below `degradedBelowSuccessRate`, or responses average over `degradedAboveResponseMs`;
  * 4. `healthy` otherwise.
+ *
+ * The success rate rules apply when `inputs.calls` is left out or is at least
+ * `minCallsForSuccessRate`.
  */
 export function deriveStatus(
   inputs: StatusInputs,
@@ -68,7 +83,10 @@ export function deriveStatus(
     return 'disabled';
   }
 
-  const rate = inputs.successRate;
+  const minCalls =
+    thresholds.minCallsForSuccessRate ?? DEFAULT_STATUS_THRESHOLDS.minCallsForSuccessRate ?? 0;
+  const enoughCalls = inputs.calls === undefined || inputs.calls >= minCalls;
+  const rate = enoughCalls ? inputs.successRate : null;
   if (
     inputs.breakerState === 'open' ||
     inputs.failedChecksInARow >= thresholds.unhealthyAfterFailedChecks ||

@@ -1,21 +1,19 @@
-import { sql } from 'drizzle-orm';
 import { EventEmitter } from 'eventemitter3';
 
 import type { CircuitBreakerRegistry } from '../breakers/CircuitBreakerRegistry.js';
-import type { BreakerCounters, ProviderAccess } from '../breakers/ProviderBreaker.js';
-import {
-  DEFAULT_STATUS_THRESHOLDS,
-  deriveStatus,
-  type StatusThresholds,
-} from '../domain/status.js';
-import { PROVIDER_DEFAULTS } from '../domain/defaults.js';
+import { deriveStatus, type StatusThresholds } from '../domain/status.js';
 import type { HealthStatus } from '../domain/vocabularies.js';
 import { M28Error } from '../errors/M28Error.js';
 import type { M28Store } from '../store/M28Store.js';
-import { CheckRunner } from './CheckRunner.js';
+import { CheckRunner, REFUSED_CHECK_REASONS } from './CheckRunner.js';
+import { toHealthResponse, toProviderHealth } from './healthResponse.js';
+import { MaintenanceExpiry } from './MaintenanceExpiry.js';
+import { resolveIntervalMs, resolveMonitorOptions } from './options.js';
+import { accessOf, createRecord, keyOf, type ProviderRecord } from './ProviderRecord.js';
 import {
   callResetBreaker,
   callToggleProvider,
+  parseToggleInput,
   type ResetBreakerInput,
   type ToggleInput,
 } from './toggles.js';
@@ -23,7 +21,6 @@ import type {
   BreakerResetEvent,
   HealthCheck,
   HealthCheckResult,
-  ProviderHealth,
   ProviderHealthResponse,
   ProviderStatusEvent,
   ProviderToggleEvent,
@@ -50,7 +47,7 @@ export interface ProviderHealthMonitorOptions {
   /** Where toggles and resets are recorded. Toggles need one; checks do not. */
   readonly store?: M28Store;
   /**
-   * Milliseconds between a provider's health checks.
+   * Milliseconds between a provider's health checks, from 1 to 2 147 483 647.
    * @defaultValue 300000
    */
   readonly intervalMs?: number;
@@ -60,71 +57,86 @@ export interface ProviderHealthMonitorOptions {
    */
   readonly checkTimeoutMs?: number;
   /**
-   * Health checks that may run at once.
+   * Health checks that may run at once, from 1 to 1000.
    * @defaultValue 4
    */
   readonly maxConcurrentChecks?: number;
+  /**
+   * Milliseconds of calls and checks the success rate and average response time are over.
+   * The window moves in tenths of its length. The spec's alerts count failures in 5 minutes.
+   * @defaultValue 300000
+   */
+  readonly successRateWindowMs?: number;
   /** Thresholds of the status rules; see {@link deriveStatus}. */
   readonly thresholds?: Partial<StatusThresholds>;
 }
 
-/** What the monitor knows of one provider and service. */
-interface ProviderRecord {
-  readonly provider: string;
-  readonly service: string;
-  check: HealthCheck | undefined;
-  intervalMs: number;
-  timer: ReturnType<typeof setInterval> | undefined;
-  lastCheck: HealthCheckResult | undefined;
-  failedChecksInARow: number;
-  status: HealthStatus;
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/** A provider's toggles. */
+interface ToggleState {
   enabled: boolean;
   maintenanceMode: boolean;
   maintenanceUntil: Date | null;
-  expiryTimer: ReturnType<typeof setTimeout> | undefined;
-  baseline: BreakerCounters | undefined;
-  successRate: number | null;
-  responseTimeMs: number | null;
-  registeredAt: number;
 }
-
-const keyOf = (provider: string, service: string) => `${provider}/${service}`;
 
 /**
  * Checks providers on an interval through their breakers, derives each one's status, and
  * applies operators' toggles. Statuses follow {@link deriveStatus}; thresholds are options.
+ *
+ * @example
+ * ```ts
+ * const monitor = new ProviderHealthMonitor({ registry, store, intervalMs: 60_000 });
+ * monitor.register('stripe', 'payment', (signal) => stripe.balance.retrieve({ signal }));
+ * monitor.start();
+ * monitor.health({ provider: 'stripe' }); // the spec's Provider Health Response
+ * ```
  */
 export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   readonly #registry: CircuitBreakerRegistry;
   readonly #store: M28Store | undefined;
   readonly #intervalMs: number;
+  readonly #windowMs: number;
   readonly #thresholds: StatusThresholds;
   readonly #records = new Map<string, ProviderRecord>();
   readonly #runner: CheckRunner;
-  // Toggles this instance is making: their NOTIFY echo must not be taken as remote.
-  readonly #localToggles = new Set<string>();
+  readonly #expiry: MaintenanceExpiry | undefined;
+  // Toggles this instance is making, by key: their NOTIFY echo must not be taken as remote.
+  readonly #localToggles = new Map<string, number>();
   #evaluationQueued = false;
   #started = false;
+  #listening = false;
 
+  /** @throws {@link ValidationError} when an option is out of range. */
   constructor(options: ProviderHealthMonitorOptions) {
     super();
+    const tuning = resolveMonitorOptions(options);
     this.#registry = options.registry;
     this.#store = options.store;
-    this.#intervalMs = options.intervalMs ?? PROVIDER_DEFAULTS.healthCheckIntervalSeconds * 1000;
-    this.#thresholds = { ...DEFAULT_STATUS_THRESHOLDS, ...options.thresholds };
+    this.#intervalMs = tuning.intervalMs;
+    this.#windowMs = tuning.successRateWindowMs;
+    this.#thresholds = tuning.thresholds;
     this.#runner = new CheckRunner(
       this.#registry,
-      options.checkTimeoutMs ?? 10_000,
-      options.maxConcurrentChecks ?? 4,
+      tuning.checkTimeoutMs,
+      tuning.maxConcurrentChecks,
     );
-    this.#registry.on('breaker:open', this.#onBreakerChange);
-    this.#registry.on('breaker:half_open', this.#onBreakerChange);
-    this.#registry.on('breaker:close', this.#onBreakerChange);
+    this.#expiry = options.store
+      ? new MaintenanceExpiry(options.store, {
+          untilOf: (provider, service) =>
+            this.#records.get(keyOf(provider, service))?.maintenanceUntil ?? null,
+          apply: (provider, service, state, meta) =>
+            this.applyToggle(provider, service, state, meta),
+          error: (error) => this.emit('error', error),
+        })
+      : undefined;
+    this.#listen(true);
   }
 
   /**
    * Registers a health check for a provider and service, and its breaker. Checks run every
    * interval once the monitor has started.
+   * @throws {@link ValidationError} for a blank name or a bad `intervalMs`.
    */
   register(
     provider: string,
@@ -132,24 +144,28 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     check?: HealthCheck,
     options: { intervalMs?: number } = {},
   ): void {
+    const intervalMs = resolveIntervalMs(options.intervalMs, this.#intervalMs);
     this.#registry.register(provider, service);
     const record = this.#record(provider, service);
     record.check = check;
-    record.intervalMs = options.intervalMs ?? this.#intervalMs;
+    record.intervalMs = intervalMs;
     if (this.#started) {
       this.#schedule(record);
     }
   }
 
-  /** Starts the check timers. Idempotent. */
+  /** Starts the check timers, also after {@link ProviderHealthMonitor.close}. Idempotent. */
   start(): void {
     if (this.#started) {
       return;
     }
 
     this.#started = true;
+    this.#listen(true);
+    this.#expiry?.resume();
     for (const record of this.#records.values()) {
       this.#schedule(record);
+      this.#expiry?.arm(record.provider, record.service, record.maintenanceUntil);
     }
   }
 
@@ -158,21 +174,20 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     this.#started = false;
     for (const record of this.#records.values()) {
       clearInterval(record.timer);
-      clearTimeout(record.expiryTimer);
       record.timer = undefined;
-      record.expiryTimer = undefined;
     }
-    this.#registry.off('breaker:open', this.#onBreakerChange);
-    this.#registry.off('breaker:half_open', this.#onBreakerChange);
-    this.#registry.off('breaker:close', this.#onBreakerChange);
+    this.#expiry?.stop();
+    this.#listen(false);
   }
 
   /** Runs one provider's check now, through its breaker, as the spec's check function does. */
   async check(provider: string, service: string): Promise<HealthCheckResult> {
     const record = this.#record(provider, service);
     const result = await this.#runner.run(record, record.check);
-    if (result.reason !== 'circuit_breaker_open') {
+    // A check the breaker refused was never made: it is no evidence either way.
+    if (result.passed || !REFUSED_CHECK_REASONS.has(result.reason ?? '')) {
       record.lastCheck = result;
+      record.lastCheckPassed = result.passed;
       record.failedChecksInARow = result.passed ? 0 : record.failedChecksInARow + 1;
     }
     this.emit('health:checked', result);
@@ -191,18 +206,27 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   /**
    * Disables, enables or puts a provider in maintenance, through `m28.toggle_provider()`,
    * which writes the audit row. Calls are blocked here at once; other instances learn of it
-   * over NOTIFY or polling.
-   * @throws {@link ValidationError} for bad input; {@link M28Error} without a store.
+   * over NOTIFY or polling. A maintenance window with `until` ends by itself.
+   * @returns the provider's status after the toggle.
+   * @throws {@link ValidationError} for bad input, before any query; {@link M28Error} with
+   * code `M28_NO_STORE` without a store; {@link PermissionDeniedError} for a role that may
+   * not toggle.
    */
   async toggle(input: ToggleInput): Promise<HealthStatus> {
     const store = this.#requireStore();
-    const key = keyOf(input.provider, input.service);
-    this.#localToggles.add(key);
+    const parsed = parseToggleInput(input);
+    const key = keyOf(parsed.provider, parsed.service);
+    this.#localToggles.set(key, (this.#localToggles.get(key) ?? 0) + 1);
     let value: Awaited<ReturnType<typeof callToggleProvider>>;
     try {
       value = await callToggleProvider(store, input);
     } finally {
-      this.#localToggles.delete(key);
+      const left = (this.#localToggles.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.#localToggles.set(key, left);
+      } else {
+        this.#localToggles.delete(key);
+      }
     }
     this.applyToggle(
       value.provider,
@@ -221,6 +245,8 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   /**
    * Closes a provider's breaker and clears its failures, through
    * `m28.reset_circuit_breaker()`: the runbook's "force circuit breaker reset".
+   * @throws {@link ValidationError} for bad input, before any query; {@link M28Error} with
+   * code `M28_NO_STORE` without a store.
    */
   async resetBreaker(input: ResetBreakerInput): Promise<void> {
     const value = await callResetBreaker(this.#requireStore(), input);
@@ -234,7 +260,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   applyToggle(
     provider: string,
     service: string,
-    state: { enabled: boolean; maintenanceMode: boolean; maintenanceUntil: Date | null },
+    state: ToggleState,
     meta: { origin: 'local' | 'remote'; actor?: string; reason?: string },
   ): void {
     if (meta.origin === 'remote' && this.#localToggles.has(keyOf(provider, service))) {
@@ -242,16 +268,18 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     }
 
     const record = this.#record(provider, service);
+    const until = state.maintenanceMode ? state.maintenanceUntil : null;
     const changed =
       record.enabled !== state.enabled ||
       record.maintenanceMode !== state.maintenanceMode ||
-      record.maintenanceUntil?.getTime() !== state.maintenanceUntil?.getTime();
+      record.maintenanceUntil?.getTime() !== until?.getTime();
     record.enabled = state.enabled;
     record.maintenanceMode = state.maintenanceMode;
-    record.maintenanceUntil = state.maintenanceMode ? state.maintenanceUntil : null;
+    record.maintenanceUntil = until;
     this.#registry.setAccess(provider, service, accessOf(record));
-    this.#armExpiry(record);
     if (changed) {
+      // Only on a change: a poll that repeats the state must not restart the expiry.
+      this.#expiry?.arm(provider, service, until);
       this.emit('provider:toggle', {
         provider,
         service,
@@ -264,43 +292,48 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     this.evaluate();
   }
 
-  /** Applies a breaker reset made here or elsewhere. */
+  /**
+   * Applies a breaker reset made here or elsewhere. As the runbook's reset sets the status
+   * back to healthy, the evidence against the provider goes too: the failed checks in a row,
+   * the last check's outcome and the recent calls.
+   */
   applyReset(
     provider: string,
     service: string,
     meta: { origin: 'local' | 'remote'; actor?: string },
   ): void {
-    this.#registry.get(provider, service)?.reset();
+    const breaker = this.#registry.get(provider, service);
+    breaker?.reset();
+    const record = this.#record(provider, service);
+    record.failedChecksInARow = 0;
+    record.lastCheckPassed = null;
+    record.window.clear(breaker?.snapshot().counters);
     this.emit('breaker:reset', { provider, service, ...meta });
     this.evaluate();
   }
 
-  /** Re-derives every provider's status from its breaker, checks and toggles. */
+  /**
+   * Re-derives every provider's status from its breaker, checks, toggles and recent calls.
+   * Emits `provider:status` for each status that changed.
+   */
   evaluate(): void {
+    const now = Date.now();
     for (const breaker of this.#registry.list()) {
       const record = this.#record(breaker.provider, breaker.service);
-      const counters = breaker.counters;
-      const base = record.baseline;
-      const calls =
-        counters.successes + counters.failures - (base ? base.successes + base.failures : 0);
-      if (calls > 0) {
-        const successes = counters.successes - (base?.successes ?? 0);
-        record.successRate = successes / calls;
-        const latency = counters.latencyTotalMs - (base?.latencyTotalMs ?? 0);
-        record.responseTimeMs =
-          successes > 0 ? Math.round(latency / successes) : record.responseTimeMs;
-        record.baseline = counters;
-      }
+      const recent = record.window.observe(breaker.counters, now);
+      record.successRate = recent.successRate;
+      record.responseTimeMs = recent.responseTimeMs;
 
       const status = deriveStatus(
         {
           enabled: record.enabled,
           maintenanceMode: record.maintenanceMode,
           breakerState: breaker.circuit.state,
-          successRate: record.successRate,
-          responseTimeMs: record.responseTimeMs,
+          successRate: recent.successRate,
+          calls: recent.calls,
+          responseTimeMs: recent.responseTimeMs,
           failedChecksInARow: record.failedChecksInARow,
-          lastCheckPassed: record.lastCheck ? record.lastCheck.passed : null,
+          lastCheckPassed: record.lastCheckPassed,
         },
         this.#thresholds,
       );
@@ -317,49 +350,21 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     }
   }
 
-  /** The spec's "Provider Health Response", for every provider or for one. */
+  /**
+   * The spec's "Provider Health Response", for every provider or for one. Statuses are
+   * derived again first, so that they count the live calls made since the last check.
+   */
   health(filter: { provider?: string } = {}): ProviderHealthResponse {
+    this.evaluate();
     const now = Date.now();
-    const providers: ProviderHealth[] = [];
-    for (const breaker of this.#registry.list()) {
-      if (filter.provider !== undefined && breaker.provider !== filter.provider) {
-        continue;
-      }
-      const record = this.#record(breaker.provider, breaker.service);
-      const circuit = breaker.circuit;
-      const lastAt = record.lastCheck?.at.getTime() ?? record.registeredAt;
-      providers.push({
-        provider: record.provider,
-        service_type: record.service,
-        status: record.status,
-        circuit_breaker_state: circuit.state,
-        enabled: record.enabled,
-        maintenance_mode: record.maintenanceMode,
-        response_time_ms: record.responseTimeMs,
-        success_rate: record.successRate === null ? null : round4(record.successRate),
-        failure_count: breaker.counters.failures,
-        last_health_check: record.lastCheck?.at.toISOString() ?? null,
-        available: record.enabled && !record.maintenanceMode && circuit.state !== 'open',
-        stale: now - lastAt > 2 * record.intervalMs,
-        maintenance_until: record.maintenanceUntil?.toISOString() ?? null,
-        circuit_breaker_next_attempt:
-          circuit.state === 'open' ? circuit.nextAttemptAt.toISOString() : null,
-      });
-    }
+    const providers = this.#registry
+      .list()
+      .filter((breaker) => filter.provider === undefined || breaker.provider === filter.provider)
+      .map((breaker) =>
+        toProviderHealth(breaker, this.#record(breaker.provider, breaker.service), now),
+      );
 
-    const count = (status: HealthStatus) => providers.filter((p) => p.status === status).length;
-
-    return {
-      providers,
-      summary: {
-        total_providers: providers.length,
-        healthy: count('healthy'),
-        degraded: count('degraded'),
-        unhealthy: count('unhealthy'),
-        maintenance: count('maintenance'),
-        disabled: count('disabled'),
-      },
-    };
+    return toHealthResponse(providers);
   }
 
   /** The current status, success rate, response time and last check of one provider. */
@@ -381,24 +386,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     const key = keyOf(provider, service);
     let record = this.#records.get(key);
     if (!record) {
-      record = {
-        provider,
-        service,
-        check: undefined,
-        intervalMs: this.#intervalMs,
-        timer: undefined,
-        lastCheck: undefined,
-        failedChecksInARow: 0,
-        status: 'healthy',
-        enabled: true,
-        maintenanceMode: false,
-        maintenanceUntil: null,
-        expiryTimer: undefined,
-        baseline: undefined,
-        successRate: null,
-        responseTimeMs: null,
-        registeredAt: Date.now(),
-      };
+      record = createRecord(provider, service, this.#intervalMs, this.#windowMs);
       this.#records.set(key, record);
     }
 
@@ -413,49 +401,33 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     }
 
     record.timer = setInterval(() => {
-      this.check(record.provider, record.service).catch((error: unknown) => {
-        this.emit('error', error instanceof Error ? error : new Error(String(error)));
-      });
+      // A check slower than the interval must not pile up behind the concurrency bound.
+      if (record.checking) {
+        return;
+      }
+
+      record.checking = true;
+      this.check(record.provider, record.service)
+        .catch((error: unknown) => {
+          this.emit('error', asError(error));
+        })
+        .finally(() => {
+          record.checking = false;
+        });
     }, record.intervalMs);
     record.timer.unref?.();
   }
 
-  #armExpiry(record: ProviderRecord): void {
-    clearTimeout(record.expiryTimer);
-    record.expiryTimer = undefined;
-    const until = record.maintenanceUntil;
-    if (!until || !this.#store) {
+  #listen(on: boolean): void {
+    if (this.#listening === on) {
       return;
     }
 
-    record.expiryTimer = setTimeout(
-      () => {
-        record.expiryTimer = undefined;
-        this.#endExpiredMaintenance().catch((error: unknown) => {
-          this.emit('error', error instanceof Error ? error : new Error(String(error)));
-        });
-      },
-      Math.max(0, until.getTime() - Date.now()),
-    );
-    record.expiryTimer.unref?.();
-  }
-
-  async #endExpiredMaintenance(): Promise<void> {
-    const store = this.#requireStore();
-    const ended = await store.withRole('m28_system', (tx) =>
-      store.query<{ provider_name: string; service_type: string }>(
-        sql`select provider_name, service_type from m28.end_expired_maintenance('system')`,
-        tx,
-      ),
-    );
-    for (const row of ended) {
-      this.applyToggle(
-        row.provider_name,
-        row.service_type,
-        { enabled: true, maintenanceMode: false, maintenanceUntil: null },
-        { origin: 'local', actor: 'system', reason: 'maintenance window ended' },
-      );
-    }
+    this.#listening = on;
+    const method = on ? 'on' : 'off';
+    this.#registry[method]('breaker:open', this.#onBreakerChange);
+    this.#registry[method]('breaker:half_open', this.#onBreakerChange);
+    this.#registry[method]('breaker:close', this.#onBreakerChange);
   }
 
   #requireStore(): M28Store {
@@ -482,16 +454,4 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
       this.evaluate();
     });
   };
-}
-
-function accessOf(record: ProviderRecord): ProviderAccess {
-  if (record.maintenanceMode) {
-    return { kind: 'maintenance', until: record.maintenanceUntil ?? undefined };
-  }
-
-  return record.enabled ? { kind: 'enabled' } : { kind: 'disabled' };
-}
-
-function round4(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }

@@ -6,11 +6,14 @@ import { ValidationError } from '../errors/ValidationError.js';
 import { toFieldIssues } from '../breakers/options.js';
 import type { M28Store } from '../store/M28Store.js';
 
+// "/" joins provider and service in the breakers' keys: a name holding one could reach
+// another provider's breaker.
 const name = z
   .string()
   .trim()
   .min(1, 'must not be blank')
-  .max(100, 'must be at most 100 characters');
+  .max(100, 'must be at most 100 characters')
+  .refine((value) => !value.includes('/'), 'must not contain "/"');
 const actor = z
   .string()
   .trim()
@@ -92,10 +95,11 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 }
 
 /**
- * Validates a toggle and runs `m28.toggle_provider()` under the caller's role.
- * @throws {@link ValidationError} for bad input, before any query.
+ * Validates a toggle: names trimmed, no unknown key, `until` only with `maintenanceMode`.
+ * @throws {@link ValidationError} naming the field, the rule and the value received.
+ * @internal
  */
-export async function callToggleProvider(store: M28Store, input: ToggleInput) {
+export function parseToggleInput(input: ToggleInput) {
   const value = parse(toggleSchema, input);
   if (value.until && !value.maintenanceMode) {
     throw new ValidationError([
@@ -103,6 +107,16 @@ export async function callToggleProvider(store: M28Store, input: ToggleInput) {
     ]);
   }
 
+  return value;
+}
+
+/**
+ * Validates a toggle and runs `m28.toggle_provider()` under the caller's role.
+ * @throws {@link ValidationError} for bad input, before any query.
+ * @internal
+ */
+export async function callToggleProvider(store: M28Store, input: ToggleInput) {
+  const value = parseToggleInput(input);
   const rows = await store.withRole(value.role ?? 'm28_admin', (tx) =>
     store.query<{ status: HealthStatus }>(
       sql`select m28.toggle_provider(
@@ -119,6 +133,7 @@ export async function callToggleProvider(store: M28Store, input: ToggleInput) {
 /**
  * Validates a reset and runs `m28.reset_circuit_breaker()` under the caller's role.
  * @throws {@link ValidationError} for bad input, before any query.
+ * @internal
  */
 export async function callResetBreaker(store: M28Store, input: ResetBreakerInput) {
   const value = parse(resetSchema, input);
