@@ -6,8 +6,9 @@ RETURNS integer
 LANGUAGE plpgsql
 SET search_path = m28, pg_catalog, pg_temp
 AS $$
--- One statement for every provider an instance reports. Counters arrive as deltas and are
--- added, so the row holds the sum over every instance. Toggles own 'disabled' and
+-- One statement for every provider an instance reports. The total_* counters arrive as
+-- deltas and are added, so the row holds the sum over every instance; failure_count is the
+-- reporting breaker's consecutive failures, as provider_circuit_breaker_failures exports it. Toggles own 'disabled' and
 -- 'maintenance': a snapshot never writes them, and never overrides them.
 DECLARE
   written integer;
@@ -23,7 +24,7 @@ BEGIN
     CASE WHEN s.status IN ('disabled', 'maintenance') THEN 'healthy' ELSE s.status END,
     s.circuit_breaker_state, s.circuit_breaker_failures, s.circuit_breaker_opened_at,
     s.circuit_breaker_next_attempt, s.response_time_ms, s.success_rate,
-    coalesce(s.failures_delta, 0), s.last_health_check, coalesce(s.calls_delta, 0),
+    coalesce(s.circuit_breaker_failures, 0), s.last_health_check, coalesce(s.calls_delta, 0),
     coalesce(s.successes_delta, 0), coalesce(s.failures_delta, 0),
     coalesce(s.rejects_delta, 0), coalesce(s.timeouts_delta, 0), now()
   FROM jsonb_to_recordset(snapshots) AS s(
@@ -47,7 +48,7 @@ BEGIN
     circuit_breaker_next_attempt = excluded.circuit_breaker_next_attempt,
     response_time_ms = coalesce(excluded.response_time_ms, h.response_time_ms),
     success_rate = coalesce(excluded.success_rate, h.success_rate),
-    failure_count = h.failure_count + excluded.failure_count,
+    failure_count = excluded.failure_count,
     last_health_check = greatest(h.last_health_check, excluded.last_health_check),
     total_calls = h.total_calls + excluded.total_calls,
     total_successes = h.total_successes + excluded.total_successes,

@@ -159,10 +159,16 @@ export class CircuitBreakerRegistry extends EventEmitter<RegistryEvents> {
     fn: (...args: A) => R | Promise<R>,
     options?: BreakerOptions,
   ): (...args: A) => Promise<Awaited<R>> {
-    this.register(provider, service, options);
+    let breaker = this.register(provider, service, options);
 
-    return (...args: A) =>
-      this.register(provider, service, options).fire(fn as never, args) as Promise<Awaited<R>>;
+    return (...args: A) => {
+      // A disposed breaker is replaced on the next call; otherwise no lookup per call.
+      if (breaker.disposed) {
+        breaker = this.register(provider, service, options);
+      }
+
+      return breaker.fire(fn as never, args) as Promise<Awaited<R>>;
+    };
   }
 
   /** Calls `fn` once through the provider's breaker. */

@@ -29,7 +29,8 @@ export type {
 
 // One opossum action serves every function called through this breaker: it calls the function
 // passed as the first argument, so all calls to one provider and service share one breaker.
-const trampoline = (fn: (...args: unknown[]) => unknown, ...args: unknown[]) =>
+// The arguments travel as one array, which spares a rest and a spread per call.
+const trampoline = (fn: (...args: unknown[]) => unknown, args: unknown[]) =>
   Promise.resolve(fn(...args));
 
 // setTimeout fires after 1 ms when asked for more than 2^31 - 1 ms; longer waits are chained.
@@ -55,9 +56,10 @@ export class ProviderBreaker {
   /** The options in force, defaults applied. */
   readonly options: ResolvedBreakerOptions;
 
-  readonly #opossum: CircuitBreaker<[(...args: never[]) => unknown, ...unknown[]], unknown>;
+  readonly #opossum: CircuitBreaker<[(...args: never[]) => unknown, unknown[]], unknown>;
   readonly #onTransition: TransitionListener;
   #circuit: BreakerCircuit = { state: 'closed' };
+  #disposed = false;
   #access: ProviderAccess = { kind: 'enabled' };
   #consecutiveFailures = 0;
   #halfOpenTimer: ReturnType<typeof setTimeout> | undefined;
@@ -100,6 +102,12 @@ export class ProviderBreaker {
       rollingPercentilesEnabled: false,
       errorFilter: this.#filter,
     });
+    // opossum calls its fallback for every failure it does not filter, and resolves the call
+    // with what the fallback returns: the error is translated there, so that a successful
+    // call pays for no extra promise.
+    this.#opossum.fallback((_fn: unknown, args: unknown[], error: unknown) =>
+      this.#fail(error, args),
+    );
     this.#opossum.on('success', this.#recordSuccess);
     this.#opossum.on('failure', this.#recordFailure);
     this.#opossum.on('timeout', this.#recordTimeout);
@@ -132,7 +140,7 @@ export class ProviderBreaker {
 
     const circuit = this.#circuit;
     if (circuit.state === 'closed') {
-      return this.#call(fn, args).then(undefined, (error: unknown) => this.#fail(error, args));
+      return this.#call(fn, args);
     }
 
     if (circuit.state === 'open' && Date.now() < circuit.nextAttemptAt.getTime()) {
@@ -200,8 +208,14 @@ export class ProviderBreaker {
     return { circuit: this.#circuit, consecutiveFailures: this.#consecutiveFailures };
   }
 
+  /** True once {@link ProviderBreaker.dispose} has run. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
   /** Stops the breaker's timers and removes its listeners. */
   dispose(): void {
+    this.#disposed = true;
     this.#clearTimer();
     this.#opossum.shutdown();
   }
@@ -209,7 +223,7 @@ export class ProviderBreaker {
   #call(fn: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
     this.#sinceClose.fires += 1;
 
-    return this.#opossum.fire(fn, ...args);
+    return this.#opossum.fire(fn, args);
   }
 
   #trial(fn: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
@@ -235,7 +249,7 @@ export class ProviderBreaker {
       (error: unknown) => {
         endTrial();
 
-        return this.#fail(error, args);
+        throw error;
       },
     );
   }

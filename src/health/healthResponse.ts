@@ -28,7 +28,7 @@ export function toProviderHealth(
     maintenance_mode: record.maintenanceMode,
     response_time_ms: record.responseTimeMs,
     success_rate: record.successRate === null ? null : round4(record.successRate),
-    failure_count: breaker.counters.failures,
+    failure_count: breaker.consecutiveFailures,
     last_health_check: record.lastCheck?.at.toISOString() ?? null,
     available: record.enabled && !record.maintenanceMode && circuit.state !== 'open',
     stale: now - lastAt > 2 * record.intervalMs,
