@@ -7,20 +7,15 @@ const DAYS: Partial<Record<RotationSchedule, number>> = { daily: 1, weekly: 7 };
 function addMonthsUtc(from: Date, months: number): Date {
   const year = from.getUTCFullYear();
   const month = from.getUTCMonth() + months;
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = Math.min(from.getUTCDate(), lastDay);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0 to 99 as 1900 to 1999.
+  const firstOfMonth = new Date(from.getTime());
+  firstOfMonth.setUTCFullYear(year, month, 1);
+  const lastDay = new Date(firstOfMonth.getTime());
+  lastDay.setUTCFullYear(firstOfMonth.getUTCFullYear(), firstOfMonth.getUTCMonth() + 1, 0);
+  const result = new Date(firstOfMonth.getTime());
+  result.setUTCDate(Math.min(from.getUTCDate(), lastDay.getUTCDate()));
 
-  return new Date(
-    Date.UTC(
-      year,
-      month,
-      day,
-      from.getUTCHours(),
-      from.getUTCMinutes(),
-      from.getUTCSeconds(),
-      from.getUTCMilliseconds(),
-    ),
-  );
+  return result;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { SecretsManager } from '../secrets/SecretsManager.js';
 import type { M28Store } from '../store/M28Store.js';
 import type { StartableRotationType } from '../domain/vocabularies.js';
 import { ValidationError } from '../errors/ValidationError.js';
+import { checkSchedulerOptions } from './options.js';
 import { runRotator, type Rotator, type RotatorHooks, type RotatorOutcome } from './runRotator.js';
 
 const DAY_MS = 86_400_000;
@@ -37,7 +38,7 @@ export interface RotationSchedulerOptions {
   readonly store: M28Store;
   readonly secrets: SecretsManager;
   /**
-   * Milliseconds between scans.
+   * Milliseconds between scans: a positive integer.
    * @defaultValue 60000
    */
   readonly intervalMs?: number;
@@ -48,12 +49,12 @@ export interface RotationSchedulerOptions {
    */
   readonly autoStart?: boolean;
   /**
-   * Most rotations one scan starts.
+   * Most rotations one scan starts: 1 to 10000.
    * @defaultValue 100
    */
   readonly batchSize?: number;
   /**
-   * Days ahead that secrets without a rotator get reminders.
+   * Days ahead that secrets without a rotator get reminders: 0 to 366.
    * @defaultValue 7
    */
   readonly dueSoonDays?: number;
@@ -86,22 +87,28 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
   readonly #autoStart: boolean;
   readonly #batchSize: number;
   readonly #dueSoonMs: number;
-  readonly #rotators: Readonly<Record<string, Rotator>>;
+  readonly #rotators: ReadonlyMap<string, Rotator>;
   readonly #hooks: RotatorHooks | undefined;
   readonly #actor: string;
   #timer: ReturnType<typeof setInterval> | undefined;
   #scanning: Promise<void> | undefined;
   readonly #running = new Set<Promise<unknown>>();
 
+  /**
+   * @throws {@link ValidationError} for an option out of range or a malformed rotator,
+   *   naming the option.
+   */
   constructor(options: RotationSchedulerOptions) {
     super();
+    checkSchedulerOptions(options);
     this.#store = options.store;
     this.#secrets = options.secrets;
     this.#intervalMs = options.intervalMs ?? 60_000;
     this.#autoStart = options.autoStart ?? false;
     this.#batchSize = options.batchSize ?? 100;
     this.#dueSoonMs = (options.dueSoonDays ?? 7) * DAY_MS;
-    this.#rotators = options.rotators ?? {};
+    // A Map, so that a scope named like an Object.prototype member finds no rotator.
+    this.#rotators = new Map(Object.entries(options.rotators ?? {}));
     this.#hooks = options.hooks;
     this.#actor = options.actor ?? 'rotation-scheduler';
   }
@@ -142,10 +149,10 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
     force?: boolean;
     requestId?: string;
   }): Promise<RotatorOutcome> {
-    const rotator = this.#rotators[input.scope];
+    const rotator = this.#rotators.get(input.scope);
     if (!rotator) {
       throw new ValidationError([
-        { field: 'scope', rule: 'has no rotator registered', received: input.scope },
+        { field: 'scope', rule: 'has no rotator registered', received: '[redacted]' },
       ]);
     }
 
@@ -192,7 +199,7 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
       };
       const lateMs = new Date(row.now).getTime() - secret.nextRotationAt.getTime();
       if (lateMs < 0) {
-        if (!this.#rotators[secret.scope]) {
+        if (!this.#rotators.has(secret.scope)) {
           this.emit('rotation:reminder', { ...secret, dueInMs: -lateMs });
         }
         continue;
@@ -227,7 +234,7 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
         rotationType: 'scheduled',
         actor: this.#actor,
       });
-      const rotator = this.#rotators[row.scope];
+      const rotator = this.#rotators.get(row.scope);
       if (rotator) {
         this.#track(
           runRotator(

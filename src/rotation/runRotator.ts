@@ -37,7 +37,8 @@ export interface Rotator {
   /** Fingerprints with HMAC-SHA256 under this key instead of plain SHA-256. */
   readonly hmacKey?: string | Uint8Array;
   /**
-   * Retries of a failing step before the rotation fails.
+   * Retries of a failing step before the rotation fails: 0 to 10. `RotationScheduler` refuses
+   * anything else; `runRotator()` alone uses 2 instead of a count that is not an integer.
    * @defaultValue 2
    */
   readonly retries?: number;
@@ -70,9 +71,17 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
 
+/** An error of a named step: its message names the step and the cause's code only. */
+function stepError(name: string, error: unknown): Error & { step: string } {
+  return Object.assign(new Error(`${name} failed: ${describe(error)}`), { step: name });
+}
+
 /**
  * Runs a rotator's steps for a rotation that has been started, then completes the rotation
  * with the new secret's fingerprint, or fails it. The new value lives only in this call.
+ *
+ * A failed rotation's reason names the step (`create`, `maintenance`, `apply`, `test`,
+ * `finish` or `complete`) and the error's code or class, never its message.
  */
 export async function runRotator(
   secrets: SecretsManager,
@@ -80,14 +89,16 @@ export async function runRotator(
   rotator: Rotator,
   options: { actor: string; hooks?: RotatorHooks },
 ): Promise<RotatorOutcome> {
-  const retries = rotator.retries ?? 2;
+  const wanted = rotator.retries ?? 2;
+  // A count that is not a small integer (NaN, Infinity) would retry forever.
+  const retries = Number.isInteger(wanted) && wanted >= 0 ? Math.min(wanted, 10) : 2;
   const step = async <T>(name: string, run: (context: RotationContext) => Promise<T> | T) => {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await run({ ...ref, attempt });
       } catch (error) {
         if (attempt > retries) {
-          throw Object.assign(new Error(`${name} failed: ${describe(error)}`), { step: name });
+          throw stepError(name, error);
         }
       }
     }
@@ -99,12 +110,16 @@ export async function runRotator(
     const secret = await step('create', (context) => rotator.create(context));
     if (maintenance && options.hooks) {
       const until = new Date(Date.now() + maintenance.downtimeSeconds * 1000);
-      await options.hooks.enterMaintenance(
-        maintenance.provider,
-        maintenance.service,
-        until,
-        `rotating ${ref.scope}/${ref.keyName}`,
-      );
+      try {
+        await options.hooks.enterMaintenance(
+          maintenance.provider,
+          maintenance.service,
+          until,
+          `rotating ${ref.scope}/${ref.keyName}`,
+        );
+      } catch (error) {
+        throw stepError('maintenance', error);
+      }
       maintenanceStarted = Date.now();
     }
     await step('apply', (context) => rotator.apply(context, secret));
@@ -126,13 +141,13 @@ export async function runRotator(
 
     return { status: 'completed', version: secret.version, fingerprint: print };
   } catch (error) {
-    const stepName = (error as { step?: string }).step ?? 'complete';
-    const reason = (error as { step?: string }).step
-      ? (error as Error).message
-      : `complete failed: ${describe(error)}`;
-    await secrets.failRotation(ref.rotationId, { reason, actor: options.actor });
+    const failed =
+      (error as { step?: unknown }).step === undefined
+        ? stepError('complete', error)
+        : (error as Error & { step: string });
+    await secrets.failRotation(ref.rotationId, { reason: failed.message, actor: options.actor });
 
-    return { status: 'failed', step: stepName, reason };
+    return { status: 'failed', step: failed.step, reason: failed.message };
   } finally {
     if (maintenance && options.hooks && maintenanceStarted !== undefined) {
       await options.hooks

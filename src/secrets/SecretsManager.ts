@@ -7,11 +7,13 @@ import type { M28Database, M28Store } from '../store/M28Store.js';
 import {
   completeSchema,
   endSchema,
+  historySchema,
   parseInput,
   registerSchema,
   rollbackSchema,
   rotationIdSchema,
   startSchema,
+  statusSchema,
 } from './inputs.js';
 import { toSecretStatus, type SecretRow, type SecretsStatusResponse } from './status.js';
 import type {
@@ -76,14 +78,19 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
     return result;
   }
 
-  /** The spec's "Secrets Status Response", for every secret the role can see, or one scope. */
+  /**
+   * The spec's "Secrets Status Response", for every secret the role can see, or one scope.
+   * @throws {@link ValidationError} for a bad filter, before any query.
+   */
   async status(filter: { scope?: string; role?: M28Role } = {}): Promise<SecretsStatusResponse> {
-    const rows = await this.#run(filter.role, (tx) =>
+    const value = parseInput(statusSchema, filter);
+    const scope = value.scope ?? null;
+    const rows = await this.#run(value.role, (tx) =>
       this.#store.query<SecretRow>(
         sql`select scope, key_name, key_type, rotation_schedule, status, last_rotated_at,
             next_rotation_at, data_classification, current_version, now() as now
           from m28.secrets_config
-          where ${filter.scope ?? null}::text is null or scope = ${filter.scope ?? null}
+          where ${scope}::text is null or scope = ${scope}
           order by scope, key_name`,
         tx,
       ),
@@ -139,11 +146,15 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
   async completeRotation(rotationId: string, input: CompleteRotationInput): Promise<void> {
     parseInput(rotationIdSchema, rotationId, 'rotationId');
     const value = parseInput(completeSchema, input);
-    const services = `{${value.affectedServices.map((s) => JSON.stringify(s)).join(',')}}`;
+    // One parameter per service: an array literal built by hand would mangle backslashes.
+    const services = sql`array[${sql.join(
+      value.affectedServices.map((service) => sql`${service}::text`),
+      sql`, `,
+    )}]::text[]`;
     const entry = await this.#run(value.role, async (tx) => {
       await this.#store.query(
         sql`select m28.complete_secret_rotation(${rotationId}::uuid, ${value.version},
-          ${value.fingerprint}, ${services}::text[], ${value.downtimeSeconds},
+          ${value.fingerprint}, ${services}, ${value.downtimeSeconds},
           ${value.actor ?? 'system'})`,
         tx,
       );
@@ -196,14 +207,19 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
     return { rotationId };
   }
 
-  /** Every rotation of one secret, newest first: the history of its versions. */
+  /**
+   * Every rotation of one secret, newest first: the history of its versions. Times are ISO
+   * 8601 strings.
+   * @throws {@link NotFoundError} when the role cannot see the secret; {@link ValidationError}.
+   */
   async history(input: {
     scope: string;
     keyName: string;
     role?: M28Role;
   }): Promise<RotationEntry[]> {
-    return this.#run(input.role, async (tx) => {
-      const id = await this.#secretId(tx, input.scope, input.keyName);
+    const value = parseInput(historySchema, input);
+    const rows = await this.#run(value.role, async (tx) => {
+      const id = await this.#secretId(tx, value.scope, value.keyName);
 
       return this.#store.query<RotationEntry>(
         sql`select id::text, rotation_type, status, initiated_by, initiated_at, request_id,
@@ -214,6 +230,12 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
         tx,
       );
     });
+
+    return rows.map((row) => ({
+      ...row,
+      initiated_at: new Date(row.initiated_at).toISOString(),
+      completed_at: row.completed_at === null ? null : new Date(row.completed_at).toISOString(),
+    }));
   }
 
   async #end(rotationId: string, input: EndRotationInput, kind: 'fail' | 'cancel') {
@@ -249,8 +271,10 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
       tx,
     );
     if (!row) {
-      throw new NotFoundError('M28_NOT_FOUND', `secret ${scope}/${keyName} not found`, {
+      // The names are not echoed: a caller may have put a secret in the wrong field.
+      throw new NotFoundError('M28_NOT_FOUND', 'secret not found, or not visible to the role', {
         sqlState: '',
+        column: 'key_name',
       });
     }
 

@@ -16,6 +16,9 @@ export interface FingerprintOptions {
   readonly hmacKey?: string | Uint8Array;
 }
 
+const isBytes = (value: unknown): value is string | Uint8Array =>
+  typeof value === 'string' || value instanceof Uint8Array;
+
 /**
  * Fingerprints a secret so that its version can be tracked without keeping it: `sha256:<hex>`,
  * or `hmac-sha256:<hex>` with `hmacKey`.
@@ -24,9 +27,26 @@ export interface FingerprintOptions {
  * can be reversed by hashing guesses, and anyone who reads the audit log could try; without
  * the HMAC key, they cannot.
  *
- * @throws {@link ValidationError} for an empty secret (the value is never echoed).
+ * @throws {@link ValidationError} for an empty secret or key, or one that is neither a string
+ *   nor bytes. The value is never echoed.
+ *
+ * @example
+ * ```ts
+ * fingerprint('abc'); // 'sha256:ba7816bf…'
+ * fingerprint(password, { hmacKey: process.env.FINGERPRINT_KEY });
+ * ```
  */
-export function fingerprint(secret: string | Uint8Array, options: FingerprintOptions = {}) {
+export function fingerprint(
+  secret: string | Uint8Array,
+  options: FingerprintOptions = {},
+): Fingerprint {
+  // node:crypto's own type error would print the value it received.
+  if (!isBytes(secret)) {
+    throw new ValidationError([
+      { field: 'secret', rule: 'must be a string or a Uint8Array', received: '[redacted]' },
+    ]);
+  }
+
   if (secret.length === 0) {
     throw new ValidationError([
       { field: 'secret', rule: 'must not be empty', received: '[redacted]' },
@@ -34,9 +54,13 @@ export function fingerprint(secret: string | Uint8Array, options: FingerprintOpt
   }
 
   if (options.hmacKey !== undefined) {
-    if (options.hmacKey.length === 0) {
+    if (!isBytes(options.hmacKey) || options.hmacKey.length === 0) {
       throw new ValidationError([
-        { field: 'hmacKey', rule: 'must not be empty', received: '[redacted]' },
+        {
+          field: 'hmacKey',
+          rule: 'must be a non-empty string or Uint8Array',
+          received: '[redacted]',
+        },
       ]);
     }
     const digest = createHmac('sha256', options.hmacKey).update(secret).digest('hex');

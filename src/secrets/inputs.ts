@@ -27,6 +27,8 @@ export const actorSchema = z
 const reasonSchema = z.string().trim().min(1, blank).max(1000, 'must be at most 1000 characters');
 const requestIdSchema = z.string().max(200, 'must be at most 200 characters');
 const role = m28RoleSchema.optional();
+/** The largest PostgreSQL `integer`: `downtime_seconds` is one. */
+const MAX_INT4 = 2_147_483_647;
 
 /** Input of `register()`. */
 export const registerSchema = z.strictObject({
@@ -35,7 +37,7 @@ export const registerSchema = z.strictObject({
   keyType: keyTypeSchema,
   rotationSchedule: rotationScheduleSchema.optional(),
   dataClassification: dataClassificationSchema.optional(),
-  description: z.string().max(1000).optional(),
+  description: z.string().max(1000, 'must be at most 1000 characters').optional(),
   actor: actorSchema.optional(),
   role,
 });
@@ -58,7 +60,11 @@ export const completeSchema = z.strictObject({
     message: 'must be sha256:<64 lowercase hex> or hmac-sha256:<64 lowercase hex>',
   }),
   affectedServices: z.array(nameSchema).max(100, 'must have at most 100 entries'),
-  downtimeSeconds: z.number().int('must be an integer').min(0, 'must be >= 0'),
+  downtimeSeconds: z
+    .number()
+    .int('must be an integer')
+    .min(0, 'must be >= 0')
+    .max(MAX_INT4, `must be at most ${MAX_INT4}`),
   actor: actorSchema.optional(),
   role,
 });
@@ -76,22 +82,20 @@ export const rollbackSchema = z.strictObject({
   role,
 });
 
+/** Filter of `status()`. A read: other fields are ignored, as they always were. */
+export const statusSchema = z.object({ scope: nameSchema.optional(), role });
+
+/** Input of `history()`. A read: other fields, such as a secret's `id`, are ignored. */
+export const historySchema = z.object({ scope: nameSchema, keyName: nameSchema, role });
+
 /** A rotation id. */
 export const rotationIdSchema = z.uuid('must be a UUID');
 
-/** Vocabulary fields, whose values can be shown; every other value is redacted. */
-const SHOWN = new Set([
-  'keyType',
-  'rotationSchedule',
-  'dataClassification',
-  'rotationType',
-  'role',
-]);
-
 /**
  * Validates input against a schema.
- * @throws {@link ValidationError} naming every bad field. Values are redacted except for
- *   vocabulary fields: a caller may have put a secret anywhere, even in an unknown field.
+ * @throws {@link ValidationError} naming every bad field and its rule. Every received value is
+ *   redacted, vocabulary fields included: a caller may have put a secret anywhere, even in
+ *   `keyType` or an unknown field. The rule lists the allowed values instead.
  */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, prefix = ''): T {
   const parsed = schema.safeParse(input);
@@ -99,9 +103,10 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, prefix = '')
     return parsed.data;
   }
 
-  const issues = toFieldIssues(parsed.error, input, prefix).map((issue) =>
-    SHOWN.has(issue.field.slice(prefix.length)) ? issue : { ...issue, received: '[redacted]' },
-  );
+  const issues = toFieldIssues(parsed.error, input, prefix).map((issue) => ({
+    ...issue,
+    received: '[redacted]',
+  }));
 
   throw new ValidationError(issues);
 }

@@ -30,9 +30,9 @@ export interface SecretStatusEntry {
   last_rotated_at: string | null;
   next_rotation_at: string | null;
   data_classification: DataClassification;
-  /** True when `next_rotation_at` has passed. */
+  /** True when `next_rotation_at` has passed; never for a retired secret. */
   rotation_due: boolean;
-  /** The weekly review's OVERDUE / DUE_SOON / OK. */
+  /** The weekly review's OVERDUE / DUE_SOON / OK; always OK for a retired secret. */
   rotation_status: RotationReview;
   current_version: string | null;
 }
@@ -51,10 +51,16 @@ export interface SecretsStatusResponse {
 const iso = (value: string | Date | null) =>
   value === null ? null : new Date(value).toISOString();
 
-/** Shapes a row as the spec's JSON, judged against the database's clock. */
+/**
+ * Shapes a row as the spec's JSON, judged against the database's clock. A retired secret is
+ * never due: it cannot be rotated, and counting it would inflate `due_for_rotation`.
+ */
 export function toSecretStatus(row: SecretRow): SecretStatusEntry {
   const now = new Date(row.now);
-  const next = row.next_rotation_at === null ? null : new Date(row.next_rotation_at);
+  const next =
+    row.next_rotation_at === null || row.status === 'retired'
+      ? null
+      : new Date(row.next_rotation_at);
 
   return {
     scope: row.scope,
