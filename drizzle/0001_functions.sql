@@ -269,6 +269,13 @@ BEGIN
       MESSAGE = format('secret %s/%s is retired', secret.scope, secret.key_name);
   END IF;
 
+  -- A secret on the manual schedule has no next date: only a scheduled start needs one.
+  IF NOT coalesce(p_force, false) AND p_type = 'scheduled'
+     AND secret.next_rotation_at IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'M2803',
+      MESSAGE = format('secret %s/%s has no rotation schedule; pass force to rotate now',
+        secret.scope, secret.key_name);
+  END IF;
   IF NOT coalesce(p_force, false) AND p_type <> 'emergency'
      AND secret.next_rotation_at > now() THEN
     RAISE EXCEPTION USING ERRCODE = 'M2803',

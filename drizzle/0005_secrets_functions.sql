@@ -111,7 +111,13 @@ BEGIN
     LIMIT p_max
     FOR UPDATE SKIP LOCKED
   LOOP
-    rotation_id := m28.start_secret_rotation(due.id, 'scheduled', p_actor, NULL, false);
+    -- One secret that cannot start (say, an open rotation left by a direct UPDATE) must not
+    -- block the others: skip it, and let the scan's alerts report it.
+    BEGIN
+      rotation_id := m28.start_secret_rotation(due.id, 'scheduled', p_actor, NULL, false);
+    EXCEPTION WHEN SQLSTATE 'M2801' OR SQLSTATE 'M2803' OR SQLSTATE 'M2806' THEN
+      CONTINUE;
+    END;
     secret_config_id := due.id;
     scope := due.s;
     key_name := due.k;

@@ -87,7 +87,7 @@ export class M28Store {
   async withRole<T>(role: M28Role, work: (tx: M28Database) => Promise<T>): Promise<T> {
     if (!(M28_ROLES as readonly string[]).includes(role)) {
       throw new ValidationError([
-        { field: 'role', rule: `must be one of ${M28_ROLES.join(', ')}`, received: role },
+        { field: 'role', rule: `must be one of ${M28_ROLES.join(', ')}`, received: '[redacted]' },
       ]);
     }
 
