@@ -1,6 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 
 import { connectPglite, connectPostgres, type M28Store } from '../src/index.js';
+import { benchDueSecrets } from './dueSecrets.js';
 import { benchHotPath } from './hotPath.js';
 import { benchMemory } from './memory.js';
 import { benchStoreStatements } from './storeStatements.js';
@@ -13,6 +14,7 @@ async function benchStore(backend: string, store: M28Store): Promise<SummaryRow[
   return [
     ...(await benchStoreThroughput(backend, store)),
     ...(await benchStoreStatements(backend, store)),
+    ...(await benchDueSecrets(backend, store)),
   ];
 }
 
