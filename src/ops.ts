@@ -4,12 +4,13 @@ import { CircuitBreakerRegistry, type RegistryEvents } from './breakers/CircuitB
 import type { BreakerOptions } from './breakers/options.js';
 import type { StatusThresholds } from './domain/status.js';
 import type { HealthStatus } from './domain/vocabularies.js';
+import { M28Error } from './errors/M28Error.js';
 import { ValidationError } from './errors/ValidationError.js';
 import { ProviderHealthMonitor, type MonitorEvents } from './health/ProviderHealthMonitor.js';
 import type { ResetBreakerInput, ToggleInput } from './health/toggles.js';
 import type { HealthCheck, ProviderHealthResponse } from './health/types.js';
 import type { M28Store } from './store/M28Store.js';
-import { StoreSink, type StoreSinkEvents } from './store/StoreSink.js';
+import { StoreSink, type StoreSinkEvents, type StoreSinkOptions } from './store/StoreSink.js';
 
 /** One provider and service, as `createOps()` takes it: breaker options, plus its check. */
 export interface ProviderOptions extends BreakerOptions {
@@ -54,8 +55,17 @@ export interface OpsOptions {
    * @defaultValue 10000
    */
   readonly maxBufferedEvents?: number;
-  /** Milliseconds between polls of the toggles. */
+  /**
+   * Milliseconds between polls of the toggles: 5000 where the store can LISTEN, 1000 where
+   * it cannot.
+   */
   readonly pollIntervalMs?: number;
+  /**
+   * Milliseconds a background flush or toggle poll may take before it counts as failed and
+   * is tried again. See {@link StoreSinkOptions.storeTimeoutMs}.
+   * @defaultValue 30000
+   */
+  readonly storeTimeoutMs?: number;
   /**
    * Applies the M28 migrations in `start()`.
    * @defaultValue true
@@ -76,6 +86,13 @@ const FORWARDED = {
   monitor: ['health:checked', 'provider:status', 'provider:toggle', 'breaker:reset', 'error'],
   sink: ['store:flushed', 'store:dropped', 'error'],
 } as const;
+
+/** The fields of `options` that are set: optional options take no explicit `undefined`. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
 
 function splitKey(key: string): [string, string] {
   const slash = key.indexOf('/');
@@ -106,6 +123,10 @@ export class M28Ops extends EventEmitter<OpsEvents> {
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
+  /**
+   * @throws {@link ValidationError} for a providers key that is not `'provider/service'`, or
+   * an option out of range.
+   */
   constructor(options: OpsOptions = {}) {
     super();
     const providers = Object.entries(options.providers ?? {}).map(
@@ -133,9 +154,13 @@ export class M28Ops extends EventEmitter<OpsEvents> {
           store: options.store,
           registry: this.breakers,
           monitor: this.monitor,
-          ...(options.flushIntervalMs ? { flushIntervalMs: options.flushIntervalMs } : {}),
-          ...(options.maxBufferedEvents ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
-          ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+          ...definedOnly({
+            // Passed as given, 0 included, so that the sink validates them.
+            flushIntervalMs: options.flushIntervalMs,
+            maxBufferedEvents: options.maxBufferedEvents,
+            pollIntervalMs: options.pollIntervalMs,
+            storeTimeoutMs: options.storeTimeoutMs,
+          }),
         })
       : undefined;
     this.#forward(this.breakers, FORWARDED.registry);
@@ -145,17 +170,35 @@ export class M28Ops extends EventEmitter<OpsEvents> {
     }
   }
 
-  /** Migrates (unless told not to), restores stored state, and starts every timer. Idempotent. */
+  /**
+   * Migrates (unless told not to), restores stored state, and starts every timer. Idempotent.
+   * @throws the database error when migrating or restoring fails; then nothing runs, and
+   * `start()` may be called again. An `M28_CLOSED` {@link M28Error} after `close()`.
+   */
   start(): Promise<void> {
-    this.#starting ??= (async () => {
-      if (this.store && this.#migrate) {
-        await this.store.migrate();
-      }
-      await this.sink?.start();
-      this.monitor.start();
-    })();
+    if (this.#closing) {
+      return Promise.reject(
+        new M28Error('M28_CLOSED', 'this M28Ops was closed: create another to start again'),
+      );
+    }
+
+    this.#starting ??= this.#start().catch((error: unknown) => {
+      this.#starting = undefined;
+      throw error;
+    });
 
     return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.store && this.#migrate) {
+      await this.store.migrate();
+    }
+    await this.sink?.start();
+    // close() may have run meanwhile: it waited for this start, and starts nothing after it.
+    if (!this.#closing) {
+      this.monitor.start();
+    }
   }
 
   /**

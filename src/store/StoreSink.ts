@@ -3,26 +3,38 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { EventEmitter } from 'eventemitter3';
 
-import type { CircuitBreakerRegistry } from '../breakers/CircuitBreakerRegistry.js';
-import type { BreakerCounters, BreakerSnapshot } from '../breakers/ProviderBreaker.js';
-import type { Severity } from '../domain/vocabularies.js';
+import type {
+  BreakerCloseEvent,
+  BreakerKey,
+  BreakerOpenEvent,
+  CircuitBreakerRegistry,
+} from '../breakers/CircuitBreakerRegistry.js';
+import type {
+  BreakerCounters,
+  BreakerSnapshot,
+  ProviderBreaker,
+} from '../breakers/ProviderBreaker.js';
+import { ValidationError } from '../errors/ValidationError.js';
 import type { ProviderHealthMonitor } from '../health/ProviderHealthMonitor.js';
+import type { HealthCheckResult, ProviderStatusEvent } from '../health/types.js';
+import { asError, withDeadline } from './deadline.js';
 import type { M28Store } from './M28Store.js';
+import {
+  breakerCloseEvent,
+  breakerHalfOpenEvent,
+  breakerOpenEvent,
+  checkFailedEvent,
+  statusChangeEvent,
+  type EventDraft,
+  type PendingEvent,
+} from './operationalEvents.js';
 import { ToggleSync } from './ToggleSync.js';
 import { restoreProviders } from './restore.js';
 
-/** An operational event row waiting to be written. */
-interface PendingEvent {
-  readonly event_key: string;
-  readonly provider_name: string;
-  readonly service_type: string;
-  readonly event_type: string;
-  readonly severity: Severity;
-  readonly summary: string;
-  readonly details: Record<string, unknown>;
-  readonly created_at: string;
-  /** Breaker transitions are never dropped; other events may be, oldest first. */
-  readonly transition: boolean;
+/** What was last written for one provider, and by which breaker. */
+interface Persisted {
+  readonly breaker: ProviderBreaker | undefined;
+  readonly counters: BreakerCounters;
 }
 
 /** Counts of what the sink wrote, for benchmarks and tests. */
@@ -53,8 +65,11 @@ export interface StoreSinkEvents {
 
 /** Options of {@link StoreSink}. */
 export interface StoreSinkOptions {
+  /** Where snapshots and events are written, as `m28_system`. */
   readonly store: M28Store;
+  /** The breakers whose counters and transitions are written. */
   readonly registry: CircuitBreakerRegistry;
+  /** The monitor whose statuses and checks are written, and which toggles are applied to. */
   readonly monitor: ProviderHealthMonitor;
   /**
    * Milliseconds between snapshot flushes.
@@ -71,19 +86,48 @@ export interface StoreSinkOptions {
    * @defaultValue 5000
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Milliseconds a flush or a toggle poll may take before it counts as failed and is tried
+   * again, so that a hung connection stalls neither the loop nor `close()`. A flush that
+   * timed out but commits later wrote its events once (they carry keys) but its counter
+   * deltas twice, so keep this well above the database's slowest normal answer.
+   * @defaultValue 30000
+   */
+  readonly storeTimeoutMs?: number;
 }
 
-const STATUS_SEVERITY: Record<string, Severity> = {
-  healthy: 'info',
-  degraded: 'warning',
-  unhealthy: 'error',
-};
+// setInterval and setTimeout fire after 1 ms when asked for more than 2^31 - 1 ms.
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+function positiveInteger(value: number | undefined, field: string): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_DELAY_MS) {
+    throw new ValidationError([
+      { field, rule: `must be an integer from 1 to ${MAX_TIMER_DELAY_MS}`, received: value },
+    ]);
+  }
+
+  return value;
+}
+
+const noop = () => undefined;
 
 /**
  * Persists the registry's and the monitor's state without touching the call path: it buffers
  * transitions and writes them promptly but asynchronously, and writes one coalesced snapshot
  * per changed provider every flush interval, in one statement. Failures become `error`
  * events and the loop keeps going.
+ *
+ * @example
+ * ```ts
+ * const sink = new StoreSink({ store, registry, monitor, flushIntervalMs: 1000 });
+ * sink.on('error', (error) => logger.warn(error));
+ * await sink.start();
+ * // ... calls go through the registry; the sink writes in the background ...
+ * await sink.close();
+ * ```
  */
 export class StoreSink extends EventEmitter<StoreSinkEvents> {
   readonly #store: M28Store;
@@ -91,6 +135,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   readonly #monitor: ProviderHealthMonitor;
   readonly #flushIntervalMs: number;
   readonly #maxBufferedEvents: number;
+  readonly #storeTimeoutMs: number;
   readonly #sync: ToggleSync;
   readonly #stats: StoreSinkStats = {
     statements: 0,
@@ -101,26 +146,34 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     failures: 0,
   };
   #events: PendingEvent[] = [];
-  readonly #persisted = new Map<string, BreakerCounters>();
+  readonly #persisted = new Map<string, Persisted>();
   readonly #dirty = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #promptTimer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
-  #again = false;
+  #queued: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
   #retryAt = 0;
   #failuresInARow = 0;
   #started = false;
 
+  /** @throws {@link ValidationError} when an interval, the bound or the timeout is out of range. */
   constructor(options: StoreSinkOptions) {
     super();
     this.#store = options.store;
     this.#registry = options.registry;
     this.#monitor = options.monitor;
-    this.#flushIntervalMs = options.flushIntervalMs ?? 5000;
-    this.#maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
-    this.#sync = new ToggleSync(this.#store, this.#monitor, options.pollIntervalMs, (error) =>
-      this.emit('error', error),
-    );
+    this.#flushIntervalMs = positiveInteger(options.flushIntervalMs, 'flushIntervalMs') ?? 5000;
+    this.#maxBufferedEvents =
+      positiveInteger(options.maxBufferedEvents, 'maxBufferedEvents') ?? 10_000;
+    this.#storeTimeoutMs = positiveInteger(options.storeTimeoutMs, 'storeTimeoutMs') ?? 30_000;
+    this.#sync = new ToggleSync({
+      store: this.#store,
+      monitor: this.#monitor,
+      pollIntervalMs: positiveInteger(options.pollIntervalMs, 'pollIntervalMs'),
+      timeoutMs: this.#storeTimeoutMs,
+      onError: (error) => this.emit('error', error),
+    });
   }
 
   /** What the sink has written so far. */
@@ -128,14 +181,34 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     return { ...this.#stats };
   }
 
-  /** Restores breakers and toggles from the database, then starts writing. Idempotent. */
+  /**
+   * Subscribes to toggles, restores breakers and toggles from the database, then starts
+   * writing. Idempotent.
+   * @throws the translated database error when the stored state cannot be read; nothing is
+   * left running, and `start()` may be called again.
+   */
   async start(): Promise<void> {
     if (this.#started) {
       return;
     }
 
     this.#started = true;
-    await restoreProviders(this.#store, this.#registry, this.#monitor);
+    await this.#closing;
+    // Subscribe first: a toggle made while the stored state is read is then not missed.
+    await this.#sync.start();
+    try {
+      await restoreProviders(this.#store, this.#registry, this.#monitor);
+    } catch (error) {
+      this.#started = false;
+      await this.#sync.close();
+      throw error;
+    }
+    if (!this.#started) {
+      // close() ran while the stored state was read.
+      return;
+    }
+
+    this.#closing = undefined;
     this.#registry.on('breaker:open', this.#onOpen);
     this.#registry.on('breaker:half_open', this.#onHalfOpen);
     this.#registry.on('breaker:close', this.#onClose);
@@ -143,18 +216,28 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     this.#monitor.on('health:checked', this.#onChecked);
     this.#timer = setInterval(() => this.#flushInBackground(), this.#flushIntervalMs);
     this.#timer.unref?.();
-    await this.#sync.start();
   }
 
-  /** Stops the timers, then writes what is buffered once more. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops the timers, then writes everything buffered once more, after any flush in flight.
+   * A failure of that last write is an `error` event. Idempotent.
+   */
+  close(): Promise<void> {
     if (!this.#started) {
-      return;
+      return this.#closing ?? Promise.resolve();
     }
 
     this.#started = false;
+    this.#closing = this.#stop();
+
+    return this.#closing;
+  }
+
+  async #stop(): Promise<void> {
     clearInterval(this.#timer);
     clearTimeout(this.#promptTimer);
+    this.#timer = undefined;
+    this.#promptTimer = undefined;
     this.#registry.off('breaker:open', this.#onOpen);
     this.#registry.off('breaker:half_open', this.#onHalfOpen);
     this.#registry.off('breaker:close', this.#onClose);
@@ -162,30 +245,32 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     this.#monitor.off('health:checked', this.#onChecked);
     await this.#sync.close();
     this.#retryAt = 0;
-    await this.flush().catch(() => undefined);
+    await this.flush().catch((error: unknown) => this.emit('error', asError(error)));
   }
 
   /**
    * Writes every buffered event and every changed provider's snapshot now, in one
-   * transaction. Never runs twice at once: a call during a flush runs right after it.
-   * @throws the translated database error; what was buffered stays buffered.
+   * transaction. Never runs twice at once: called during a flush, it resolves once the next
+   * flush, which takes what was buffered since, has run.
+   * @throws the translated database error, or an `M28_STORE_TIMEOUT` error after
+   * `storeTimeoutMs`; what was buffered stays buffered.
    */
   flush(): Promise<void> {
-    if (this.#flushing) {
-      this.#again = true;
+    if (!this.#flushing) {
+      this.#flushing = this.#write().finally(() => {
+        this.#flushing = undefined;
+      });
 
       return this.#flushing;
     }
 
-    this.#flushing = this.#write().finally(() => {
-      this.#flushing = undefined;
-      if (this.#again) {
-        this.#again = false;
-        this.#flushInBackground();
-      }
+    this.#queued ??= this.#flushing.then(noop, noop).then(() => {
+      this.#queued = undefined;
+
+      return this.flush();
     });
 
-    return this.#flushing;
+    return this.#queued;
   }
 
   async #write(): Promise<void> {
@@ -199,30 +284,46 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     }
 
     this.#events = [];
+    // Marks made while this batch is in flight stay, for the next one.
+    for (const { key } of snapshots) {
+      this.#dirty.delete(key);
+    }
+    const rows = JSON.stringify(snapshots.map((s) => s.row));
     try {
-      await this.#store.withRole('m28_system', (tx) =>
-        this.#store.query(
-          sql`select m28.record_provider_snapshots(${JSON.stringify(snapshots.map((s) => s.row))}::jsonb),
-            m28.record_provider_events(${JSON.stringify(events)}::jsonb)`,
-          tx,
+      await withDeadline(
+        this.#store.withRole('m28_system', (tx) =>
+          this.#store.query(
+            sql`select m28.record_provider_snapshots(${rows}::jsonb),
+              m28.record_provider_events(${JSON.stringify(events)}::jsonb)`,
+            tx,
+          ),
         ),
+        this.#storeTimeoutMs,
+        'a store flush',
       );
     } catch (error) {
-      // Nothing was committed: keep the events, ahead of any that arrived since.
+      // Keep the events, ahead of any that arrived since. Should the batch have committed
+      // unacknowledged, their keys make sending them again harmless.
       this.#events = [...events, ...this.#events];
+      for (const { key } of snapshots) {
+        this.#dirty.add(key);
+      }
       this.#stats.failures += 1;
       this.#failuresInARow += 1;
       const backoff = Math.min(30_000, 250 * 2 ** this.#failuresInARow);
-      this.#retryAt = Date.now() + backoff * (0.5 + Math.random() / 2);
+      const delay = Math.round(backoff * (0.5 + Math.random() / 2));
+      this.#retryAt = Date.now() + delay;
       this.#trimEvents();
+      if (this.#events.some((event) => event.transition)) {
+        this.#schedulePrompt(delay);
+      }
       throw error;
     }
 
     this.#failuresInARow = 0;
     this.#retryAt = 0;
-    for (const { key, counters } of snapshots) {
-      this.#persisted.set(key, counters);
-      this.#dirty.delete(key);
+    for (const { key, breaker, counters } of snapshots) {
+      this.#persisted.set(key, { breaker, counters });
     }
     this.#stats.statements += 2;
     this.#stats.flushes += 1;
@@ -236,25 +337,33 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   }
 
   #flushInBackground(): void {
-    if (Date.now() < this.#retryAt) {
+    // A queued flush is already awaited by whoever queued it.
+    if (this.#queued || Date.now() < this.#retryAt) {
       return;
     }
 
-    this.flush().catch((error: unknown) => {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)));
-    });
+    this.flush().catch((error: unknown) => this.emit('error', asError(error)));
   }
 
   #changed(snapshot: BreakerSnapshot): boolean {
     const key = `${snapshot.provider}/${snapshot.service}`;
-    const last = this.#persisted.get(key);
+    const last = this.#baseline(snapshot);
 
     return this.#dirty.has(key) || !last || last.fires !== snapshot.counters.fires;
   }
 
+  // The counters last written for this provider, if written from the breaker it has now: a
+  // breaker disposed and created again counts from zero, and its deltas must not go negative.
+  #baseline(snapshot: BreakerSnapshot): BreakerCounters | undefined {
+    const last = this.#persisted.get(`${snapshot.provider}/${snapshot.service}`);
+    const breaker = this.#registry.get(snapshot.provider, snapshot.service);
+
+    return last && last.breaker === breaker ? last.counters : undefined;
+  }
+
   #row(snapshot: BreakerSnapshot) {
     const key = `${snapshot.provider}/${snapshot.service}`;
-    const last = this.#persisted.get(key);
+    const last = this.#baseline(snapshot);
     const counters = snapshot.counters;
     const status = this.#monitor.statusOf(snapshot.provider, snapshot.service);
     const circuit = snapshot.circuit;
@@ -262,6 +371,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
 
     return {
       key,
+      breaker: this.#registry.get(snapshot.provider, snapshot.service),
       counters,
       row: {
         provider_name: snapshot.provider,
@@ -283,11 +393,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     };
   }
 
-  #enqueue(
-    event: Omit<PendingEvent, 'event_key' | 'created_at' | 'details'> & {
-      details?: Record<string, unknown>;
-    },
-  ): void {
+  #enqueue(event: EventDraft): void {
     this.#events.push({
       ...event,
       details: event.details ?? {},
@@ -296,14 +402,29 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     });
     this.#dirty.add(`${event.provider_name}/${event.service_type}`);
     this.#trimEvents();
-    if (event.transition && !this.#promptTimer) {
+    if (event.transition) {
       // Prompt, but never on the caller's stack: the next turn of the event loop.
-      this.#promptTimer = setTimeout(() => {
-        this.#promptTimer = undefined;
-        this.#flushInBackground();
-      }, 0);
-      this.#promptTimer.unref?.();
+      this.#schedulePrompt(0);
     }
+  }
+
+  // Transitions are written promptly: after a failed flush, once its backoff has passed
+  // rather than at the next interval.
+  #schedulePrompt(delayMs: number): void {
+    if (this.#promptTimer || !this.#started) {
+      return;
+    }
+
+    this.#promptTimer = setTimeout(() => {
+      this.#promptTimer = undefined;
+      const wait = this.#retryAt - Date.now();
+      if (wait > 0) {
+        this.#schedulePrompt(wait);
+      } else {
+        this.#flushInBackground();
+      }
+    }, delayMs);
+    this.#promptTimer.unref?.();
   }
 
   #trimEvents(): void {
@@ -329,95 +450,26 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     }
   }
 
-  readonly #onOpen = (event: {
-    provider: string;
-    service: string;
-    openedAt: Date;
-    nextAttemptAt: Date;
-    failures: number;
-  }): void => {
-    this.#enqueue({
-      provider_name: event.provider,
-      service_type: event.service,
-      event_type: 'breaker_open',
-      severity: 'error',
-      summary: `${event.provider}/${event.service} circuit breaker opened`,
-      details: {
-        opened_at: event.openedAt.toISOString(),
-        next_attempt_at: event.nextAttemptAt.toISOString(),
-        failures: event.failures,
-      },
-      transition: true,
-    });
-  };
+  readonly #onOpen = (event: BreakerOpenEvent): void => this.#enqueue(breakerOpenEvent(event));
 
-  readonly #onHalfOpen = (event: { provider: string; service: string }): void => {
-    this.#enqueue({
-      provider_name: event.provider,
-      service_type: event.service,
-      event_type: 'breaker_half_open',
-      severity: 'info',
-      summary: `${event.provider}/${event.service} circuit breaker half-open: trying calls`,
-      transition: true,
-    });
-  };
+  readonly #onHalfOpen = (event: BreakerKey): void => this.#enqueue(breakerHalfOpenEvent(event));
 
-  readonly #onClose = (event: { provider: string; service: string; reason: string }): void => {
-    this.#enqueue({
-      provider_name: event.provider,
-      service_type: event.service,
-      event_type: 'breaker_close',
-      severity: 'info',
-      summary: `${event.provider}/${event.service} circuit breaker closed`,
-      details: { reason: event.reason },
-      transition: true,
-    });
-  };
+  readonly #onClose = (event: BreakerCloseEvent): void => this.#enqueue(breakerCloseEvent(event));
 
-  readonly #onStatus = (event: {
-    provider: string;
-    service: string;
-    from: string;
-    to: string;
-  }): void => {
-    // Toggles write their own event in toggle_provider(); only derived changes come here.
-    const severity = STATUS_SEVERITY[event.to];
-    if (!severity || !STATUS_SEVERITY[event.from]) {
+  readonly #onStatus = (event: ProviderStatusEvent): void => {
+    const draft = statusChangeEvent(event);
+    if (draft) {
+      this.#enqueue(draft);
+    } else {
       this.#dirty.add(`${event.provider}/${event.service}`);
-
-      return;
     }
-
-    this.#enqueue({
-      provider_name: event.provider,
-      service_type: event.service,
-      event_type: 'status_change',
-      severity,
-      summary: `${event.provider}/${event.service} is ${event.to} (was ${event.from})`,
-      details: { from: event.from, to: event.to },
-      transition: true,
-    });
   };
 
-  readonly #onChecked = (result: {
-    provider: string;
-    service: string;
-    passed: boolean;
-    reason?: string;
-  }): void => {
+  readonly #onChecked = (result: HealthCheckResult): void => {
     this.#dirty.add(`${result.provider}/${result.service}`);
-    if (result.passed || result.reason === 'circuit_breaker_open') {
-      return;
+    const draft = checkFailedEvent(result);
+    if (draft) {
+      this.#enqueue(draft);
     }
-
-    this.#enqueue({
-      provider_name: result.provider,
-      service_type: result.service,
-      event_type: 'health_check_failed',
-      severity: 'warning',
-      summary: `${result.provider}/${result.service} health check failed: ${result.reason ?? ''}`,
-      details: { reason: result.reason ?? null },
-      transition: false,
-    });
   };
 }

@@ -30,8 +30,9 @@ export async function restoreProviders(
       sql`select coalesce(h.provider_name, c.provider_name) as provider_name,
           coalesce(h.service_type, c.service_type) as service_type,
           coalesce(h.circuit_breaker_state, 'closed') as circuit_breaker_state,
-          coalesce(h.circuit_breaker_failures, 0) as circuit_breaker_failures, h.circuit_breaker_opened_at,
-          h.circuit_breaker_next_attempt, c.enabled, c.maintenance_mode, c.maintenance_until
+          coalesce(h.circuit_breaker_failures, 0) as circuit_breaker_failures,
+          h.circuit_breaker_opened_at, h.circuit_breaker_next_attempt,
+          c.enabled, c.maintenance_mode, c.maintenance_until
         from m28.provider_health_status h
         full join m28.provider_config c
           on c.provider_name = h.provider_name and c.service_type = h.service_type`,
