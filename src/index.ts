@@ -154,3 +154,12 @@ export type {
   RotatorHooks,
   RotatorOutcome,
 } from './rotation/runRotator.js';
+export { createAdminHandler } from './http/createAdminHandler.js';
+export type {
+  AdminHandlerOptions,
+  AdminPrincipal,
+  AdminRole,
+  AdminTarget,
+} from './http/createAdminHandler.js';
+export { toNodeHandler } from './http/toNodeHandler.js';
+export type { ErrorBody } from './http/errors.js';

@@ -9,6 +9,18 @@ import { ValidationError } from './errors/ValidationError.js';
 import { ProviderHealthMonitor, type MonitorEvents } from './health/ProviderHealthMonitor.js';
 import type { ResetBreakerInput, ToggleInput } from './health/toggles.js';
 import type { HealthCheck, ProviderHealthResponse } from './health/types.js';
+import { sql } from 'drizzle-orm';
+
+import type { M28Role } from './domain/vocabularies.js';
+import { renderMetrics } from './metrics/prometheus.js';
+import {
+  RotationScheduler,
+  type RotationSchedulerOptions,
+  type SchedulerEvents,
+} from './rotation/RotationScheduler.js';
+import type { RotatorHooks } from './rotation/runRotator.js';
+import { SecretsManager } from './secrets/SecretsManager.js';
+import type { SecretsEvents } from './secrets/types.js';
 import type { M28Store } from './store/M28Store.js';
 import { StoreSink, type StoreSinkEvents, type StoreSinkOptions } from './store/StoreSink.js';
 
@@ -67,6 +79,13 @@ export interface OpsOptions {
    */
   readonly storeTimeoutMs?: number;
   /**
+   * The role the secrets lifecycle runs as unless a call names one.
+   * @defaultValue `'m28_system'`
+   */
+  readonly secretsRole?: M28Role;
+  /** The rotation scheduler: scan interval, `autoStart`, rotators by scope, reminders. */
+  readonly scheduler?: Omit<RotationSchedulerOptions, 'store' | 'secrets' | 'hooks'>;
+  /**
    * Applies the M28 migrations in `start()`.
    * @defaultValue true
    */
@@ -76,7 +95,9 @@ export interface OpsOptions {
 /** Every event of the parts, on one stream. */
 export type OpsEvents = RegistryEvents &
   Omit<MonitorEvents, 'error'> &
-  Omit<StoreSinkEvents, 'error'> & {
+  Omit<StoreSinkEvents, 'error'> &
+  SecretsEvents &
+  Omit<SchedulerEvents, 'error'> & {
     /** A background task failed; everything keeps running. */
     error: (error: Error) => void;
   };
@@ -85,6 +106,28 @@ const FORWARDED = {
   registry: ['breaker:open', 'breaker:half_open', 'breaker:close'],
   monitor: ['health:checked', 'provider:status', 'provider:toggle', 'breaker:reset', 'error'],
   sink: ['store:flushed', 'store:dropped', 'error'],
+  secrets: [
+    'secret:registered',
+    'rotation:started',
+    'rotation:completed',
+    'rotation:failed',
+    'rotation:cancelled',
+    'rotation:rolled_back',
+  ],
+  scheduler: [
+    'rotation:due',
+    'rotation:overdue',
+    'rotation:reminder',
+    'scheduler:scanned',
+    'error',
+  ],
+} as const;
+
+const ROTATION_OUTCOMES = {
+  'rotation:completed': 'completed',
+  'rotation:failed': 'failed',
+  'rotation:cancelled': 'cancelled',
+  'rotation:rolled_back': 'rolled_back',
 } as const;
 
 /** The fields of `options` that are set: optional options take no explicit `undefined`. */
@@ -118,6 +161,16 @@ export class M28Ops extends EventEmitter<OpsEvents> {
   readonly sink: StoreSink | undefined;
   /** The store, when there is one. */
   readonly store: M28Store | undefined;
+  /** The secrets lifecycle, when there is a store. */
+  readonly secrets: SecretsManager | undefined;
+  /** The rotation scheduler, when there is a store. */
+  readonly scheduler: RotationScheduler | undefined;
+  readonly #rotations: Record<string, number> = {
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    rolled_back: 0,
+  };
 
   readonly #migrate: boolean;
   #starting: Promise<void> | undefined;
@@ -163,11 +216,89 @@ export class M28Ops extends EventEmitter<OpsEvents> {
           }),
         })
       : undefined;
+    this.secrets = options.store
+      ? new SecretsManager({
+          store: options.store,
+          ...(options.secretsRole ? { role: options.secretsRole } : {}),
+        })
+      : undefined;
+    this.scheduler =
+      options.store && this.secrets
+        ? new RotationScheduler({
+            ...options.scheduler,
+            store: options.store,
+            secrets: this.secrets,
+            hooks: this.#maintenanceHooks(),
+          })
+        : undefined;
     this.#forward(this.breakers, FORWARDED.registry);
     this.#forward(this.monitor, FORWARDED.monitor);
     if (this.sink) {
       this.#forward(this.sink, FORWARDED.sink);
     }
+    if (this.secrets && this.scheduler) {
+      this.#forward(this.secrets, FORWARDED.secrets);
+      this.#forward(this.scheduler, FORWARDED.scheduler);
+      for (const [event, outcome] of Object.entries(ROTATION_OUTCOMES)) {
+        this.secrets.on(event as keyof SecretsEvents, () => {
+          this.#rotations[outcome] = (this.#rotations[outcome] ?? 0) + 1;
+        });
+      }
+    }
+  }
+
+  /**
+   * The Prometheus text exposition: the spec's provider metrics, breaker states, statuses,
+   * calls by outcome, and with a store, secrets by state and rotations by outcome.
+   */
+  async metrics(): Promise<string> {
+    const secrets = this.store ? await this.#secretCounts(this.store) : undefined;
+
+    return renderMetrics({
+      breakers: this.breakers.list(),
+      statusOf: (provider, service) => this.monitor.statusOf(provider, service),
+      ...(secrets ? { secrets, rotations: { ...this.#rotations } } : {}),
+    });
+  }
+
+  async #secretCounts(store: M28Store) {
+    const [row] = await store.withRole('m28_system', (tx) =>
+      store.query<{ due: number; overdue: number; rotating: number }>(
+        sql`select
+            count(*) filter (where status = 'active' and next_rotation_at <= now())::int as due,
+            count(*) filter (where status = 'active'
+              and next_rotation_at <= now() - interval '1 day')::int as overdue,
+            count(*) filter (where status = 'rotating')::int as rotating
+          from m28.secrets_config`,
+        tx,
+      ),
+    );
+
+    return row ?? { due: 0, overdue: 0, rotating: 0 };
+  }
+
+  // A rotator that asks for downtime puts its provider in maintenance through the audited
+  // toggle, as the library's own identity.
+  #maintenanceHooks(): RotatorHooks {
+    const toggle = (provider: string, service: string, on: boolean, reason: string, until?: Date) =>
+      this.monitor
+        .toggle({
+          provider,
+          service,
+          enabled: !on,
+          maintenanceMode: on,
+          reason,
+          actor: 'rotation-scheduler',
+          role: 'm28_system',
+          ...(until ? { until } : {}),
+        })
+        .then(() => undefined);
+
+    return {
+      enterMaintenance: (provider, service, until, reason) =>
+        toggle(provider, service, true, reason, until),
+      exitMaintenance: (provider, service, reason) => toggle(provider, service, false, reason),
+    };
   }
 
   /**
@@ -198,6 +329,7 @@ export class M28Ops extends EventEmitter<OpsEvents> {
     // close() may have run meanwhile: it waited for this start, and starts nothing after it.
     if (!this.#closing) {
       this.monitor.start();
+      this.scheduler?.start();
     }
   }
 
@@ -209,6 +341,7 @@ export class M28Ops extends EventEmitter<OpsEvents> {
     this.#closing ??= (async () => {
       await this.#starting?.catch(() => undefined);
       this.monitor.close();
+      await this.scheduler?.close();
       await this.sink?.close();
       this.breakers.dispose();
     })();

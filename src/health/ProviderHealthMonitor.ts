@@ -103,6 +103,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   readonly #expiry: MaintenanceExpiry | undefined;
   // Toggles this instance is making, by key: their NOTIFY echo must not be taken as remote.
   readonly #localToggles = new Map<string, number>();
+  readonly #localResets = new Map<string, number>();
   #evaluationQueued = false;
   #started = false;
   #listening = false;
@@ -239,7 +240,10 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
       { origin: 'local', actor: value.actor, reason: value.reason },
     );
 
-    return this.#record(value.provider, value.service).status;
+    // Without a breaker here, this instance knows nothing better than the database's status.
+    return this.#registry.get(value.provider, value.service)
+      ? this.#record(value.provider, value.service).status
+      : value.status;
   }
 
   /**
@@ -249,7 +253,19 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
    * code `M28_NO_STORE` without a store.
    */
   async resetBreaker(input: ResetBreakerInput): Promise<void> {
-    const value = await callResetBreaker(this.#requireStore(), input);
+    const key = keyOf(input.provider?.trim?.() ?? '', input.service?.trim?.() ?? '');
+    this.#localResets.set(key, (this.#localResets.get(key) ?? 0) + 1);
+    let value: Awaited<ReturnType<typeof callResetBreaker>>;
+    try {
+      value = await callResetBreaker(this.#requireStore(), input);
+    } finally {
+      const left = (this.#localResets.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.#localResets.set(key, left);
+      } else {
+        this.#localResets.delete(key);
+      }
+    }
     this.applyReset(value.provider, value.service, { origin: 'local', actor: value.actor });
   }
 
@@ -302,7 +318,14 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     service: string,
     meta: { origin: 'local' | 'remote'; actor?: string },
   ): void {
+    // The NOTIFY echo of this instance's own reset is not a second reset, even when it
+    // arrives after the reset returned: a closed breaker with no failures has nothing to reset.
     const breaker = this.#registry.get(provider, service);
+    const settled = breaker?.state === 'closed' && breaker.snapshot().consecutiveFailures === 0;
+    if (meta.origin === 'remote' && (this.#localResets.has(keyOf(provider, service)) || settled)) {
+      return;
+    }
+
     breaker?.reset();
     const record = this.#record(provider, service);
     record.failedChecksInARow = 0;
