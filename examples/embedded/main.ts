@@ -6,7 +6,9 @@
 import { sql } from 'drizzle-orm';
 
 import { connectPglite, createOps, type ProviderHealth } from '../../src/index.js';
+import { serveAdminApi } from './adminApi.js';
 import { callProvider, startFakeProvider } from './fakeProviders.js';
+import { secretsTour } from './secretsTour.js';
 
 const started = Date.now();
 const clock = () => `+${((Date.now() - started) / 1000).toFixed(1).padStart(4)}s`;
@@ -47,6 +49,11 @@ ops.on('provider:toggle', (e) =>
 );
 ops.on('error', (error) => say(`background error: ${error.message}`));
 await ops.start();
+
+await secretsTour(ops, say);
+const api = await serveAdminApi(ops);
+say(`admin API on ${api.base} while the demo runs; try, from another terminal:`);
+process.stdout.write(`${api.curl.map((line) => `    ${line}`).join('\n')}\n`);
 
 const charge = ops.wrap('stripe', 'payment', (amount: number) =>
   callProvider(stripe, `/v1/charges?amount=${amount}`),
@@ -117,6 +124,23 @@ running = false;
 await traffic;
 clearInterval(health);
 printHealth();
+
+say('the admin API, as three roles (row-level security decides):');
+const probes: [token: string, path: string][] = [
+  ['demo-monitor', '/admin/providers/health'],
+  ['demo-monitor', '/admin/secrets/status'],
+  ['demo-admin', '/admin/secrets/status'],
+  ['demo-superadmin', '/admin/secrets/status'],
+];
+for (const [token, path] of probes) {
+  const response = await fetch(api.base + path, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await response.json()) as { summary?: unknown; error?: { code: string } };
+  process.stdout.write(
+    `    ${token.padEnd(16)}GET ${path.padEnd(26)}${response.status} ` +
+      `${JSON.stringify(body.summary ?? body.error?.code)}\n`,
+  );
+}
+await api.close();
 await ops.close();
 
 say('what the database recorded (m28.provider_operational_events):');
@@ -135,7 +159,9 @@ const audit = await store.query<{ actor: string; action: string; reason: string 
 );
 say('audit trail (m28.audit_log):');
 for (const entry of audit) {
-  process.stdout.write(`    ${entry.actor.padEnd(18)}${entry.action.padEnd(18)}${entry.reason}\n`);
+  process.stdout.write(
+    `    ${entry.actor.padEnd(18)}${entry.action.padEnd(27)}${entry.reason ?? '-'}\n`,
+  );
 }
 
 await store.close();
