@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+
+import { sql } from 'drizzle-orm';
 import { EventEmitter } from 'eventemitter3';
 
 import type { CircuitBreakerRegistry } from '../breakers/CircuitBreakerRegistry.js';
@@ -69,6 +72,12 @@ export interface ProviderHealthMonitorOptions {
   readonly successRateWindowMs?: number;
   /** Thresholds of the status rules; see {@link deriveStatus}. */
   readonly thresholds?: Partial<StatusThresholds>;
+  /**
+   * With a store, each scheduled check first claims a lease on the provider's health row,
+   * so that one instance checks a provider per interval however many share the database.
+   * @defaultValue true
+   */
+  readonly leaseChecks?: boolean;
 }
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
@@ -95,6 +104,9 @@ interface ToggleState {
 export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   readonly #registry: CircuitBreakerRegistry;
   readonly #store: M28Store | undefined;
+  readonly #leaseChecks: boolean;
+  // Names this instance as a lease owner.
+  readonly #instanceId = randomUUID();
   readonly #intervalMs: number;
   readonly #windowMs: number;
   readonly #thresholds: StatusThresholds;
@@ -114,6 +126,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     const tuning = resolveMonitorOptions(options);
     this.#registry = options.registry;
     this.#store = options.store;
+    this.#leaseChecks = options.leaseChecks ?? true;
     this.#intervalMs = tuning.intervalMs;
     this.#windowMs = tuning.successRateWindowMs;
     this.#thresholds = tuning.thresholds;
@@ -430,7 +443,8 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
       }
 
       record.checking = true;
-      this.check(record.provider, record.service)
+      this.#claim(record)
+        .then((claimed) => (claimed ? this.check(record.provider, record.service) : undefined))
         .catch((error: unknown) => {
           this.emit('error', asError(error));
         })
@@ -439,6 +453,25 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
         });
     }, record.intervalMs);
     record.timer.unref?.();
+  }
+
+  // Leases last nine tenths of an interval: the next tick, here or elsewhere, finds it free.
+  async #claim(record: ProviderRecord): Promise<boolean> {
+    const store = this.#store;
+    if (!store || !this.#leaseChecks) {
+      return true;
+    }
+
+    const leaseMs = Math.max(1, Math.floor(record.intervalMs * 0.9));
+    const [row] = await store.withRole('m28_system', (tx) =>
+      store.query<{ claimed: boolean }>(
+        sql`select m28.claim_health_check(${record.provider}, ${record.service},
+          ${this.#instanceId}, ${leaseMs}) as claimed`,
+        tx,
+      ),
+    );
+
+    return row?.claimed === true;
   }
 
   #listen(on: boolean): void {
