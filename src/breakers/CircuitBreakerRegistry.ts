@@ -26,6 +26,8 @@ export interface BreakerOpenEvent extends BreakerKey {
   readonly nextAttemptAt: Date;
   /** Consecutive failures when it opened. */
   readonly failures: number;
+  /** True when another instance's trip opened it (the `sharedTrip` option). */
+  readonly shared?: boolean;
 }
 
 /** Payload of `breaker:close`. */
@@ -243,6 +245,7 @@ export class CircuitBreakerRegistry extends EventEmitter<RegistryEvents> {
         openedAt: transition.openedAt,
         nextAttemptAt: transition.nextAttemptAt,
         failures,
+        shared: transition.shared,
       });
     } else if (transition.to === 'half_open') {
       this.emit('breaker:half_open', key);

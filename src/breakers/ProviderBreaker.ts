@@ -164,7 +164,19 @@ export class ProviderBreaker {
       return;
     }
 
-    this.#openUntil(now, new Date(now.getTime() + this.options.resetTimeoutMs));
+    this.#openUntil(now, new Date(now.getTime() + this.options.resetTimeoutMs), false);
+  }
+
+  /**
+   * Opens the breaker because another instance's breaker for the same provider opened, until
+   * that breaker's next attempt. A breaker already open stays as it is.
+   */
+  openShared(openedAt: Date, nextAttemptAt: Date): void {
+    if (this.#circuit.state === 'open' || nextAttemptAt.getTime() <= Date.now()) {
+      return;
+    }
+
+    this.#openUntil(openedAt, nextAttemptAt, true);
   }
 
   /** Closes the breaker and clears its failure count, as an operator's reset does. */
@@ -305,10 +317,10 @@ export class ProviderBreaker {
     return (failures / fires) * 100 >= this.options.errorThresholdPercentage;
   }
 
-  #openUntil(openedAt: Date, nextAttemptAt: Date): void {
+  #openUntil(openedAt: Date, nextAttemptAt: Date, shared: boolean): void {
     this.#circuit = { state: 'open', openedAt, nextAttemptAt };
     this.#scheduleHalfOpen(nextAttemptAt);
-    this.#notify({ to: 'open', openedAt, nextAttemptAt });
+    this.#notify({ to: 'open', openedAt, nextAttemptAt, shared });
   }
 
   #halfOpen(): void {

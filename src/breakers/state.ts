@@ -62,7 +62,13 @@ export interface BreakerSnapshot {
 
 /** A state change reported by a breaker. */
 export type BreakerTransition =
-  | { readonly to: 'open'; readonly openedAt: Date; readonly nextAttemptAt: Date }
+  | {
+      readonly to: 'open';
+      readonly openedAt: Date;
+      readonly nextAttemptAt: Date;
+      /** True when another instance's trip opened it (the `sharedTrip` option). */
+      readonly shared: boolean;
+    }
   | { readonly to: 'half_open' }
   | { readonly to: 'closed'; readonly reason: 'trial_succeeded' | 'reset' };
 

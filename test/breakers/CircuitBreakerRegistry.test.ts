@@ -57,6 +57,7 @@ describe('CircuitBreakerRegistry', () => {
           failures: 5,
           openedAt: new Date(Date.now()),
           nextAttemptAt: new Date(Date.now() + 300_000),
+          shared: false,
         },
       ]);
     });
