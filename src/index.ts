@@ -163,3 +163,49 @@ export type {
 } from './http/createAdminHandler.js';
 export { toNodeHandler } from './http/toNodeHandler.js';
 export type { ErrorBody } from './http/errors.js';
+export {
+  METRIC_FAMILIES,
+  collectMetricFamilies,
+  escapeLabel,
+  formatMetricFamilies,
+  renderMetrics,
+} from './metrics/prometheus.js';
+export type {
+  MetricFamily,
+  MetricFamilySpec,
+  MetricSample,
+  MetricsSource,
+} from './metrics/prometheus.js';
+export { MetricsCollector } from './metrics/MetricsCollector.js';
+export type { MetricsCollectorOptions } from './metrics/MetricsCollector.js';
+export { registerPromClientMetrics } from './metrics/promClient.js';
+export type {
+  PromClientOptions,
+  PromClientRegistration,
+  PromClientRegistry,
+} from './metrics/promClient.js';
+export { OperationalMetricsWriter } from './metrics/OperationalMetricsWriter.js';
+export type {
+  OperationalMetricsEvents,
+  OperationalMetricsWriterOptions,
+} from './metrics/OperationalMetricsWriter.js';
+export { ALERT_RULES, DEFAULT_ALERT_RULES } from './metrics/alertRules.js';
+export type {
+  AlertLevel,
+  AlertRule,
+  AlertRuleOptions,
+  AlertRulesOptions,
+  ResolvedAlertRules,
+  RuleThresholds,
+} from './metrics/alertRules.js';
+export { AlertEvaluator } from './metrics/AlertEvaluator.js';
+export type { AlertEvaluatorOptions } from './metrics/AlertEvaluator.js';
+export type {
+  Alert,
+  AlertEvents,
+  AlertRaisedEvent,
+  AlertResolvedEvent,
+  ProviderAlert,
+  RotationAlert,
+} from './metrics/alerts.js';
+export type { Listenable } from './metrics/options.js';

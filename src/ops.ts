@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { EventEmitter } from 'eventemitter3';
 
 import { CircuitBreakerRegistry, type RegistryEvents } from './breakers/CircuitBreakerRegistry.js';
@@ -9,10 +11,25 @@ import { ValidationError } from './errors/ValidationError.js';
 import { ProviderHealthMonitor, type MonitorEvents } from './health/ProviderHealthMonitor.js';
 import type { ResetBreakerInput, ToggleInput } from './health/toggles.js';
 import type { HealthCheck, ProviderHealthResponse } from './health/types.js';
-import { sql } from 'drizzle-orm';
-
 import type { M28Role } from './domain/vocabularies.js';
-import { renderMetrics } from './metrics/prometheus.js';
+import { AlertEvaluator } from './metrics/AlertEvaluator.js';
+import {
+  DEFAULT_ALERT_RULES,
+  checkFailureWindowMs,
+  type AlertRulesOptions,
+} from './metrics/alertRules.js';
+import type { Alert, AlertEvents } from './metrics/alerts.js';
+import { MetricsCollector } from './metrics/MetricsCollector.js';
+import {
+  OperationalMetricsWriter,
+  type OperationalMetricsEvents,
+} from './metrics/OperationalMetricsWriter.js';
+import { timerOption } from './metrics/options.js';
+import {
+  registerPromClientMetrics,
+  type PromClientOptions,
+  type PromClientRegistration,
+} from './metrics/promClient.js';
 import {
   RotationScheduler,
   type RotationSchedulerOptions,
@@ -22,6 +39,7 @@ import type { RotatorHooks } from './rotation/runRotator.js';
 import { SecretsManager } from './secrets/SecretsManager.js';
 import type { SecretsEvents } from './secrets/types.js';
 import type { M28Store } from './store/M28Store.js';
+import { SharedTrip } from './store/SharedTrip.js';
 import { StoreSink, type StoreSinkEvents, type StoreSinkOptions } from './store/StoreSink.js';
 
 /** One provider and service, as `createOps()` takes it: breaker options, plus its check. */
@@ -86,10 +104,39 @@ export interface OpsOptions {
   /** The rotation scheduler: scan interval, `autoStart`, rotators by scope, reminders. */
   readonly scheduler?: Omit<RotationSchedulerOptions, 'store' | 'secrets' | 'hooks'>;
   /**
+   * Per-rule overrides of the alert thresholds; the spec's table by default. The health check
+   * failures window defaults to 5 minutes or, when checks are rarer, `critical` times the
+   * longest check interval: 25 minutes at the default 300 s interval.
+   */
+  readonly alerts?: AlertRulesOptions;
+  /**
+   * Milliseconds between evaluations of the alert rules on the timer.
+   * @defaultValue 10000
+   */
+  readonly alertIntervalMs?: number;
+  /**
+   * Milliseconds between writes of `operational_metrics` rows, with a store.
+   * @defaultValue 60000
+   */
+  readonly metricsIntervalMs?: number;
+  /**
    * Applies the M28 migrations in `start()`.
    * @defaultValue true
    */
   readonly migrate?: boolean;
+  /**
+   * A breaker that opens on this instance opens on every instance sharing the store, until
+   * the same next attempt. The trade-off: one instance with a bad path to a provider trips
+   * it for all of them.
+   * @defaultValue false
+   */
+  readonly sharedTrip?: boolean;
+  /**
+   * With a store, scheduled health checks claim a lease first, so that one instance checks
+   * a provider per interval.
+   * @defaultValue true
+   */
+  readonly leaseChecks?: boolean;
 }
 
 /** Every event of the parts, on one stream. */
@@ -97,7 +144,9 @@ export type OpsEvents = RegistryEvents &
   Omit<MonitorEvents, 'error'> &
   Omit<StoreSinkEvents, 'error'> &
   SecretsEvents &
-  Omit<SchedulerEvents, 'error'> & {
+  Omit<SchedulerEvents, 'error'> &
+  Omit<AlertEvents, 'error'> &
+  Omit<OperationalMetricsEvents, 'error'> & {
     /** A background task failed; everything keeps running. */
     error: (error: Error) => void;
   };
@@ -119,15 +168,11 @@ const FORWARDED = {
     'rotation:overdue',
     'rotation:reminder',
     'scheduler:scanned',
+    'rotation:lease_expired',
     'error',
   ],
-} as const;
-
-const ROTATION_OUTCOMES = {
-  'rotation:completed': 'completed',
-  'rotation:failed': 'failed',
-  'rotation:cancelled': 'cancelled',
-  'rotation:rolled_back': 'rolled_back',
+  alerts: ['alert:raised', 'alert:resolved', 'error'],
+  writer: ['metrics:written', 'error'],
 } as const;
 
 /** The fields of `options` that are set: optional options take no explicit `undefined`. */
@@ -135,6 +180,22 @@ function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
+}
+
+// 3 failed checks in 5 minutes need a check every 100 s; the spec's interval is 300 s.
+function alertRules(options: OpsOptions): AlertRulesOptions {
+  const rules = options.alerts ?? {};
+  const checks = rules.healthCheckFailures;
+  if (checks?.windowMs !== undefined) {
+    return rules;
+  }
+
+  const intervals = Object.values(options.providers ?? {}).map((p) => p.intervalMs ?? 0);
+  const longest = Math.max(options.intervalMs ?? 300_000, ...intervals);
+  const critical = checks?.critical ?? DEFAULT_ALERT_RULES.health_check_failures.critical;
+  const windowMs = checkFailureWindowMs(critical, longest);
+
+  return { ...rules, healthCheckFailures: { ...checks, windowMs } };
 }
 
 function splitKey(key: string): [string, string] {
@@ -165,12 +226,12 @@ export class M28Ops extends EventEmitter<OpsEvents> {
   readonly secrets: SecretsManager | undefined;
   /** The rotation scheduler, when there is a store. */
   readonly scheduler: RotationScheduler | undefined;
-  readonly #rotations: Record<string, number> = {
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    rolled_back: 0,
-  };
+  /** The alert rules' evaluator. */
+  readonly alertEvaluator: AlertEvaluator;
+  /** The writer of `operational_metrics` rows, when there is a store. */
+  readonly metricsWriter: OperationalMetricsWriter | undefined;
+  readonly #sharedTrip: SharedTrip | undefined;
+  readonly #collector: MetricsCollector;
 
   readonly #migrate: boolean;
   #starting: Promise<void> | undefined;
@@ -197,25 +258,18 @@ export class M28Ops extends EventEmitter<OpsEvents> {
       ...(options.checkTimeoutMs ? { checkTimeoutMs: options.checkTimeoutMs } : {}),
       ...(options.maxConcurrentChecks ? { maxConcurrentChecks: options.maxConcurrentChecks } : {}),
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+      ...definedOnly({ leaseChecks: options.leaseChecks }),
     });
+    this.#sharedTrip =
+      options.store && options.sharedTrip
+        ? new SharedTrip(options.store, this.breakers, randomUUID(), (error) =>
+            this.emit('error', error),
+          )
+        : undefined;
     for (const [provider, service, { check, intervalMs, ...breaker }] of providers) {
       this.breakers.register(provider, service, breaker);
       this.monitor.register(provider, service, check, intervalMs ? { intervalMs } : {});
     }
-    this.sink = options.store
-      ? new StoreSink({
-          store: options.store,
-          registry: this.breakers,
-          monitor: this.monitor,
-          ...definedOnly({
-            // Passed as given, 0 included, so that the sink validates them.
-            flushIntervalMs: options.flushIntervalMs,
-            maxBufferedEvents: options.maxBufferedEvents,
-            pollIntervalMs: options.pollIntervalMs,
-            storeTimeoutMs: options.storeTimeoutMs,
-          }),
-        })
-      : undefined;
     this.secrets = options.store
       ? new SecretsManager({
           store: options.store,
@@ -231,6 +285,47 @@ export class M28Ops extends EventEmitter<OpsEvents> {
             hooks: this.#maintenanceHooks(),
           })
         : undefined;
+    this.alertEvaluator = new AlertEvaluator({
+      registry: this.breakers,
+      monitor: this.monitor,
+      ...(this.scheduler ? { scheduler: this.scheduler } : {}),
+      ...(this.secrets ? { secrets: this.secrets } : {}),
+      rules: alertRules(options),
+      evaluationIntervalMs: timerOption(options.alertIntervalMs, 'alertIntervalMs', 10_000),
+    });
+    this.sink = options.store
+      ? new StoreSink({
+          store: options.store,
+          registry: this.breakers,
+          monitor: this.monitor,
+          alerts: this.alertEvaluator,
+          ...definedOnly({
+            // Passed as given, 0 included, so that the sink validates them.
+            flushIntervalMs: options.flushIntervalMs,
+            maxBufferedEvents: options.maxBufferedEvents,
+            pollIntervalMs: options.pollIntervalMs,
+            storeTimeoutMs: options.storeTimeoutMs,
+          }),
+        })
+      : undefined;
+    const metricsIntervalMs = timerOption(options.metricsIntervalMs, 'metricsIntervalMs', 60_000);
+    this.metricsWriter = options.store
+      ? new OperationalMetricsWriter({
+          store: options.store,
+          registry: this.breakers,
+          monitor: this.monitor,
+          intervalMs: metricsIntervalMs,
+          ...definedOnly({ storeTimeoutMs: options.storeTimeoutMs }),
+        })
+      : undefined;
+    this.#collector = new MetricsCollector({
+      registry: this.breakers,
+      monitor: this.monitor,
+      ...(options.store ? { store: options.store } : {}),
+      ...(this.secrets ? { secrets: this.secrets } : {}),
+      ...definedOnly({ storeTimeoutMs: options.storeTimeoutMs }),
+      onError: (error) => this.emit('error', error),
+    });
     this.#forward(this.breakers, FORWARDED.registry);
     this.#forward(this.monitor, FORWARDED.monitor);
     if (this.sink) {
@@ -239,42 +334,39 @@ export class M28Ops extends EventEmitter<OpsEvents> {
     if (this.secrets && this.scheduler) {
       this.#forward(this.secrets, FORWARDED.secrets);
       this.#forward(this.scheduler, FORWARDED.scheduler);
-      for (const [event, outcome] of Object.entries(ROTATION_OUTCOMES)) {
-        this.secrets.on(event as keyof SecretsEvents, () => {
-          this.#rotations[outcome] = (this.#rotations[outcome] ?? 0) + 1;
-        });
-      }
+    }
+    this.#forward(this.alertEvaluator, FORWARDED.alerts);
+    if (this.metricsWriter) {
+      this.#forward(this.metricsWriter, FORWARDED.writer);
     }
   }
 
   /**
    * The Prometheus text exposition: the spec's provider metrics, breaker states, statuses,
-   * calls by outcome, and with a store, secrets by state and rotations by outcome.
+   * calls by outcome, and with a store, secrets by state and rotations by outcome. While the
+   * database is down it still answers, without the secrets counts, and emits `error`.
    */
-  async metrics(): Promise<string> {
-    const secrets = this.store ? await this.#secretCounts(this.store) : undefined;
-
-    return renderMetrics({
-      breakers: this.breakers.list(),
-      statusOf: (provider, service) => this.monitor.statusOf(provider, service),
-      ...(secrets ? { secrets, rotations: { ...this.#rotations } } : {}),
-    });
+  metrics(): Promise<string> {
+    return this.#collector.render();
   }
 
-  async #secretCounts(store: M28Store) {
-    const [row] = await store.withRole('m28_system', (tx) =>
-      store.query<{ due: number; overdue: number; rotating: number }>(
-        sql`select
-            count(*) filter (where status = 'active' and next_rotation_at <= now())::int as due,
-            count(*) filter (where status = 'active'
-              and next_rotation_at <= now() - interval '1 day')::int as overdue,
-            count(*) filter (where status = 'rotating')::int as rotating
-          from m28.secrets_config`,
-        tx,
-      ),
+  /**
+   * Registers the same families with prom-client, for a host that already serves a
+   * prom-client registry. Their values are read at each scrape.
+   * @throws {@link MissingPeerDependencyError} when prom-client is not installed; prom-client's
+   * error when a family of the same name is already in the registry.
+   */
+  registerPromClient(options?: PromClientOptions): Promise<PromClientRegistration> {
+    return registerPromClientMetrics(
+      this.#collector.specs,
+      () => this.#collector.collect(),
+      options,
     );
+  }
 
-    return row ?? { due: 0, overdue: 0, rotating: 0 };
+  /** The alerts active now, oldest first. See {@link AlertEvaluator}. */
+  alerts(): Alert[] {
+    return this.alertEvaluator.alerts();
   }
 
   // A rotator that asks for downtime puts its provider in maintenance through the audited
@@ -326,10 +418,13 @@ export class M28Ops extends EventEmitter<OpsEvents> {
       await this.store.migrate();
     }
     await this.sink?.start();
+    await this.#sharedTrip?.start();
     // close() may have run meanwhile: it waited for this start, and starts nothing after it.
     if (!this.#closing) {
       this.monitor.start();
       this.scheduler?.start();
+      this.alertEvaluator.start();
+      this.metricsWriter?.start();
     }
   }
 
@@ -342,6 +437,10 @@ export class M28Ops extends EventEmitter<OpsEvents> {
       await this.#starting?.catch(() => undefined);
       this.monitor.close();
       await this.scheduler?.close();
+      // Before the sink: the alert transitions made so far are then written by its last flush.
+      this.alertEvaluator.close();
+      await this.metricsWriter?.close();
+      await this.#sharedTrip?.close();
       await this.sink?.close();
       this.breakers.dispose();
     })();

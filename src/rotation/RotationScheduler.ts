@@ -27,6 +27,8 @@ export interface SchedulerEvents {
   ) => void;
   /** A secret with no automated rotator falls due within `dueSoonDays`: a human must act. */
   'rotation:reminder': (event: DueSecret & { dueInMs: number }) => void;
+  /** An automated rotation's lease passed (its process stopped): it was failed. */
+  'rotation:lease_expired': (event: { rotationId: string }) => void;
   /** A scan finished. */
   'scheduler:scanned': (event: { due: number; started: number }) => void;
   /** A background task failed; the scheduler keeps running. */
@@ -58,6 +60,11 @@ export interface RotationSchedulerOptions {
    * @defaultValue 7
    */
   readonly dueSoonDays?: number;
+  /**
+   * Milliseconds an automated rotation may run before another scan may fail it as abandoned.
+   * @defaultValue 900000
+   */
+  readonly rotationLeaseMs?: number;
   /** Automated rotators by scope. A due secret of such a scope is rotated end to end. */
   readonly rotators?: Readonly<Record<string, Rotator>>;
   /** Puts providers in maintenance for a rotation's downtime, when a rotator asks. */
@@ -86,6 +93,7 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
   readonly #intervalMs: number;
   readonly #autoStart: boolean;
   readonly #batchSize: number;
+  readonly #leaseMs: number;
   readonly #dueSoonMs: number;
   readonly #rotators: ReadonlyMap<string, Rotator>;
   readonly #hooks: RotatorHooks | undefined;
@@ -106,6 +114,7 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
     this.#intervalMs = options.intervalMs ?? 60_000;
     this.#autoStart = options.autoStart ?? false;
     this.#batchSize = options.batchSize ?? 100;
+    this.#leaseMs = options.rotationLeaseMs ?? 900_000;
     this.#dueSoonMs = (options.dueSoonDays ?? 7) * DAY_MS;
     // A Map, so that a scope named like an Object.prototype member finds no rotator.
     this.#rotators = new Map(Object.entries(options.rotators ?? {}));
@@ -178,6 +187,18 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #scan(): Promise<void> {
+    // A rotation whose process died holds its secret until its lease passes: fail it, so
+    // that the secret can be rotated again, below or by the next scan.
+    const expired = await this.#store.withRole('m28_system', (tx) =>
+      this.#store.query<{ rotation_id: string }>(
+        sql`select rotation_id::text from m28.expire_rotation_leases(${this.#actor})`,
+        tx,
+      ),
+    );
+    for (const { rotation_id: rotationId } of expired) {
+      this.emit('rotation:lease_expired', { rotationId });
+    }
+
     const horizon = Math.ceil(this.#dueSoonMs / 1000);
     // The partial index secrets_config_due_idx serves this: active, by next_rotation_at.
     const rows = await this.#store.withRole('m28_system', (tx) =>
@@ -219,13 +240,29 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #startDue(): Promise<number> {
-    const started = await this.#store.withRole('m28_system', (tx) =>
-      this.#store.query<{ rotation_id: string; scope: string; key_name: string }>(
+    const started = await this.#store.withRole('m28_system', async (tx) => {
+      const rows = await this.#store.query<{
+        rotation_id: string;
+        scope: string;
+        key_name: string;
+      }>(
         sql`select rotation_id::text, scope, key_name
           from m28.start_due_rotations(${this.#actor}, ${this.#batchSize})`,
         tx,
-      ),
-    );
+      );
+      // The rotations this process will run itself hold a lease while they run.
+      const leased = rows.filter((row) => this.#rotators.has(row.scope));
+      for (const row of leased) {
+        await this.#store.query(
+          sql`update m28.secrets_rotation_log set lease_expires_at =
+              clock_timestamp() + make_interval(secs => ${this.#leaseMs / 1000})
+            where id = ${row.rotation_id}::uuid`,
+          tx,
+        );
+      }
+
+      return rows;
+    });
     for (const row of started) {
       this.#secrets.emit('rotation:started', {
         rotationId: row.rotation_id,

@@ -32,6 +32,7 @@ const schedulerOptionsSchema = z.object({
   intervalMs: z.number().int('must be an integer').min(1).max(2_147_483_647).optional(),
   autoStart: z.boolean().optional(),
   batchSize: z.number().int('must be an integer').min(1).max(10_000).optional(),
+  rotationLeaseMs: z.number().int('must be an integer').min(1).max(2_147_483_647).optional(),
   dueSoonDays: z.number().min(0).max(366).optional(),
   rotators: z.record(z.string(), rotatorSchema).optional(),
   // It is recorded as a rotation's initiated_by, which holds at most 100 characters.
@@ -48,12 +49,22 @@ export function checkSchedulerOptions(options: {
   readonly intervalMs?: number;
   readonly autoStart?: boolean;
   readonly batchSize?: number;
+  readonly rotationLeaseMs?: number;
   readonly dueSoonDays?: number;
   readonly rotators?: Readonly<Record<string, Rotator>>;
   readonly actor?: string;
 }): void {
-  const { intervalMs, autoStart, batchSize, dueSoonDays, rotators, actor } = options;
-  const checked = { intervalMs, autoStart, batchSize, dueSoonDays, rotators, actor };
+  const { intervalMs, autoStart, batchSize, rotationLeaseMs, dueSoonDays, rotators, actor } =
+    options;
+  const checked = {
+    intervalMs,
+    autoStart,
+    batchSize,
+    rotationLeaseMs,
+    dueSoonDays,
+    rotators,
+    actor,
+  };
   const parsed = schedulerOptionsSchema.safeParse(checked);
   if (parsed.success) {
     return;

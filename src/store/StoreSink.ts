@@ -17,9 +17,13 @@ import type {
 import { ValidationError } from '../errors/ValidationError.js';
 import type { ProviderHealthMonitor } from '../health/ProviderHealthMonitor.js';
 import type { HealthCheckResult, ProviderStatusEvent } from '../health/types.js';
+import type { AlertEvents, AlertRaisedEvent, AlertResolvedEvent } from '../metrics/alerts.js';
+import type { Listenable } from '../metrics/options.js';
 import { asError, withDeadline } from './deadline.js';
 import type { M28Store } from './M28Store.js';
 import {
+  alertRaisedEvent,
+  alertResolvedEvent,
   breakerCloseEvent,
   breakerHalfOpenEvent,
   breakerOpenEvent,
@@ -71,6 +75,8 @@ export interface StoreSinkOptions {
   readonly registry: CircuitBreakerRegistry;
   /** The monitor whose statuses and checks are written, and which toggles are applied to. */
   readonly monitor: ProviderHealthMonitor;
+  /** The alert evaluator whose transitions are written as `alert_raised` and `alert_resolved`. */
+  readonly alerts?: Listenable<AlertEvents>;
   /**
    * Milliseconds between snapshot flushes.
    * @defaultValue 5000
@@ -133,6 +139,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   readonly #store: M28Store;
   readonly #registry: CircuitBreakerRegistry;
   readonly #monitor: ProviderHealthMonitor;
+  readonly #alerts: StoreSinkOptions['alerts'];
   readonly #flushIntervalMs: number;
   readonly #maxBufferedEvents: number;
   readonly #storeTimeoutMs: number;
@@ -163,6 +170,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     this.#store = options.store;
     this.#registry = options.registry;
     this.#monitor = options.monitor;
+    this.#alerts = options.alerts;
     this.#flushIntervalMs = positiveInteger(options.flushIntervalMs, 'flushIntervalMs') ?? 5000;
     this.#maxBufferedEvents =
       positiveInteger(options.maxBufferedEvents, 'maxBufferedEvents') ?? 10_000;
@@ -214,6 +222,8 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     this.#registry.on('breaker:close', this.#onClose);
     this.#monitor.on('provider:status', this.#onStatus);
     this.#monitor.on('health:checked', this.#onChecked);
+    this.#alerts?.on('alert:raised', this.#onAlertRaised);
+    this.#alerts?.on('alert:resolved', this.#onAlertResolved);
     this.#timer = setInterval(() => this.#flushInBackground(), this.#flushIntervalMs);
     this.#timer.unref?.();
   }
@@ -243,6 +253,8 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     this.#registry.off('breaker:close', this.#onClose);
     this.#monitor.off('provider:status', this.#onStatus);
     this.#monitor.off('health:checked', this.#onChecked);
+    this.#alerts?.off('alert:raised', this.#onAlertRaised);
+    this.#alerts?.off('alert:resolved', this.#onAlertResolved);
     await this.#sync.close();
     this.#retryAt = 0;
     await this.flush().catch((error: unknown) => this.emit('error', asError(error)));
@@ -400,7 +412,10 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
       event_key: randomUUID(),
       created_at: new Date().toISOString(),
     });
-    this.#dirty.add(`${event.provider_name}/${event.service_type}`);
+    // An alert changes nothing in the provider's health row; a secret's alert has no row.
+    if (event.event_type !== 'alert_raised' && event.event_type !== 'alert_resolved') {
+      this.#dirty.add(`${event.provider_name}/${event.service_type}`);
+    }
     this.#trimEvents();
     if (event.transition) {
       // Prompt, but never on the caller's stack: the next turn of the event loop.
@@ -472,4 +487,10 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
       this.#enqueue(draft);
     }
   };
+
+  readonly #onAlertRaised = (alert: AlertRaisedEvent): void =>
+    this.#enqueue(alertRaisedEvent(alert));
+
+  readonly #onAlertResolved = (alert: AlertResolvedEvent): void =>
+    this.#enqueue(alertResolvedEvent(alert));
 }

@@ -5,13 +5,15 @@ import type {
 } from '../breakers/CircuitBreakerRegistry.js';
 import type { OperationalEventType, Severity } from '../domain/vocabularies.js';
 import type { HealthCheckResult, ProviderStatusEvent } from '../health/types.js';
+import { subjectOf, type AlertRaisedEvent, type AlertResolvedEvent } from '../metrics/alerts.js';
 
 /** An operational event row waiting to be written. @internal */
 export interface PendingEvent {
   /** Makes a batch sent twice write the event once. */
   readonly event_key: string;
   readonly provider_name: string;
-  readonly service_type: string;
+  /** `null` for an event about a secret rather than a provider's service. */
+  readonly service_type: string | null;
   readonly event_type: OperationalEventType;
   readonly severity: Severity;
   readonly summary: string;
@@ -124,5 +126,50 @@ export function checkFailedEvent(result: HealthCheckResult): EventDraft | undefi
     summary: `${nameOf(result)} health check failed: ${result.reason ?? 'unknown'}`,
     details: { reason: result.reason ?? null },
     transition: false,
+  };
+}
+
+function alertDetails(alert: AlertRaisedEvent | AlertResolvedEvent): Record<string, unknown> {
+  return {
+    rule: alert.rule,
+    level: alert.level,
+    value: alert.value,
+    threshold: alert.threshold,
+    raised_at: alert.raisedAt.toISOString(),
+    ...(alert.rule === 'overdue_rotations' ? { key_name: alert.keyName } : {}),
+  };
+}
+
+/**
+ * The `alert_raised` event of an alert raised or changed level; its severity is the alert's
+ * level. For an overdue rotation, the provider name is the secret's scope.
+ * @internal
+ */
+export function alertRaisedEvent(alert: AlertRaisedEvent): EventDraft {
+  const subject = subjectOf(alert);
+
+  return {
+    provider_name: subject.name,
+    service_type: subject.service,
+    event_type: 'alert_raised',
+    severity: alert.level,
+    summary: `${alert.level} alert: ${alert.summary}`,
+    details: { ...alertDetails(alert), previous_level: alert.previousLevel },
+    transition: true,
+  };
+}
+
+/** The `alert_resolved` event, of severity `info`. @internal */
+export function alertResolvedEvent(alert: AlertResolvedEvent): EventDraft {
+  const subject = subjectOf(alert);
+
+  return {
+    provider_name: subject.name,
+    service_type: subject.service,
+    event_type: 'alert_resolved',
+    severity: 'info',
+    summary: `resolved: ${alert.summary}`,
+    details: { ...alertDetails(alert), resolved_at: alert.resolvedAt.toISOString() },
+    transition: true,
   };
 }
