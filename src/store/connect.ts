@@ -18,17 +18,17 @@ export interface ConnectPostgresOptions {
 /** Options for {@link connectPglite}. */
 export interface ConnectPgliteOptions {
   /** Directory that keeps the embedded database. In memory when left out. */
-  readonly dataDir?: string;
+  readonly dataDir?: string | undefined;
   /** A tarball from PGlite's `dumpDataDir()` to start from, such as a migrated template. */
-  readonly loadDataDir?: Blob;
+  readonly loadDataDir?: Blob | undefined;
 }
 
 /** Options for {@link connectStore}: a URL, an embedded database, or the host's own. */
 export interface ConnectStoreOptions extends ConnectPostgresOptions, ConnectPgliteOptions {
   /** A PostgreSQL URL. When set, the store connects through postgres.js. */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** A Drizzle PostgreSQL database the host already has. Takes precedence over `url`. */
-  readonly db?: M28Database;
+  readonly db?: M28Database | undefined;
 }
 
 /**
