@@ -361,7 +361,20 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     const key = `${snapshot.provider}/${snapshot.service}`;
     const last = this.#baseline(snapshot);
 
-    return this.#dirty.has(key) || !last || last.fires !== snapshot.counters.fires;
+    if (this.#dirty.has(key) || !last) {
+      return true;
+    }
+
+    // A call in flight at the last flush counted in `fires` then; its outcome counts now.
+    const now = snapshot.counters;
+
+    return (
+      last.fires !== now.fires ||
+      last.successes !== now.successes ||
+      last.failures !== now.failures ||
+      last.rejects !== now.rejects ||
+      last.timeouts !== now.timeouts
+    );
   }
 
   // The counters last written for this provider, if written from the breaker it has now: a
