@@ -29,6 +29,7 @@ import {
   makeDue,
   readPersisted,
   terminateAll,
+  type FaultMode,
   type SoakDatabase,
 } from './soak/database.js';
 import { messageOf, sleep, spawnInstance, type Instance } from './soak/io.js';
@@ -45,7 +46,17 @@ if (!baseUrl) {
   process.exit(2);
 }
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    // `mid-transaction` also exposes a crash in postgres.js 3.4.9 (porsager/postgres#1154).
+    fault: { type: 'string', default: 'idle' },
+  },
+});
+if (values.fault !== 'idle' && values.fault !== 'mid-transaction') {
+  process.stderr.write(`--fault must be idle or mid-transaction, not ${values.fault}\n`);
+  process.exit(2);
+}
 const seconds = Number(values.seconds);
 if (!Number.isInteger(seconds) || seconds < 10 || seconds > 3600) {
   process.stderr.write(`--seconds must be an integer from 10 to 3600, not ${values.seconds}\n`);
@@ -77,7 +88,7 @@ async function during(t0: number): Promise<void> {
     try {
       if (!faulted && now >= t0 + plan.dbFaultAt) {
         faulted = true;
-        const fault = await terminateAll(baseUrl!, database!.name);
+        const fault = await terminateAll(baseUrl!, database!.name, values.fault as FaultMode);
         watch.terminated = fault.terminated;
         watch.midTransaction = fault.midTransaction;
         print(

@@ -82,30 +82,38 @@ export async function makeDue(db: SoakDatabase): Promise<number> {
   return rows.length;
 }
 
+/** When the database fault strikes: any time, or only when a transaction is open. */
+export type FaultMode = 'idle' | 'mid-transaction';
+
 /**
  * pg_terminate_backend() of every connection to `name`, from a connection elsewhere. It
- * waits (at most `waitMs`) for a moment when one of them is inside a transaction between
- * two statements, the worst moment for a client, then terminates them all in that statement.
+ * waits (at most `waitMs`) for the moment the mode asks for, then terminates them all in
+ * that statement. `mid-transaction` strikes while one connection is inside a transaction
+ * between two statements, the worst moment for a client: postgres.js 3.4.9 can then crash
+ * its process (porsager/postgres#1154). `idle` strikes while none is in a transaction.
  */
 export async function terminateAll(
   baseUrl: string,
   name: string,
+  mode: FaultMode = 'idle',
   waitMs = 3000,
 ): Promise<{ terminated: number; midTransaction: boolean }> {
   const admin = postgres(baseUrl, { max: 1, ...quiet });
-  const kill = (onlyMidTransaction: boolean) => admin<{ ok: boolean }[]>`
+  const midTransaction = mode === 'mid-transaction';
+  const kill = (waitForMoment: boolean) => admin<{ ok: boolean }[]>`
     with s as (
       select pid, state from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid())
     select pg_terminate_backend(pid) as ok from s
-    where not ${onlyMidTransaction}
-      or exists (select 1 from s where state = 'idle in transaction')`;
+    where not ${waitForMoment}
+      or (${midTransaction} and exists (select 1 from s where state = 'idle in transaction'))
+      or (not ${midTransaction} and not exists (select 1 from s where state <> 'idle'))`;
   try {
     const until = Date.now() + waitMs;
     // One statement each, so each reads pg_stat_activity afresh; bounded in count and time.
     for (let attempt = 0; attempt < 100_000 && Date.now() < until; attempt += 1) {
       const rows = await kill(true);
       if (rows.length > 0) {
-        return { terminated: rows.filter((row) => row.ok).length, midTransaction: true };
+        return { terminated: rows.filter((row) => row.ok).length, midTransaction };
       }
     }
     const rows = await kill(false);
