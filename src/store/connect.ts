@@ -44,6 +44,8 @@ export async function connectPostgres(
   url: string,
   options: ConnectPostgresOptions = {},
 ): Promise<M28Store> {
+  // TODO(#6): postgres.js 3.4.9 can throw outside any promise when a connection is killed
+  // mid-transaction (porsager/postgres#1154); move to a release with the fix once one exists.
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, {
