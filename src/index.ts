@@ -209,3 +209,6 @@ export type {
   RotationAlert,
 } from './metrics/alerts.js';
 export type { Listenable } from './metrics/options.js';
+export type { StoredBreakerCircuit, TransitionListener } from './breakers/ProviderBreaker.js';
+export type { ToggleState } from './health/ProviderHealthMonitor.js';
+export type { RotationRef } from './secrets/types.js';

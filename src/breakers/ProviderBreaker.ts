@@ -39,7 +39,10 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
 const isObject = (value: unknown): value is object =>
   (typeof value === 'object' && value !== null) || typeof value === 'function';
 
-/** @internal */
+/**
+ * Told of every state change of a {@link ProviderBreaker}; the registry passes its own. An
+ * error it throws is thrown again on its own, after the breaker has finished its work.
+ */
 export type TransitionListener = (breaker: ProviderBreaker, transition: BreakerTransition) => void;
 
 /**
@@ -216,7 +219,12 @@ export class ProviderBreaker {
   }
 
   /** The breaker's state as plain JSON, for {@link ProviderBreaker.restore}. */
-  toJSON(): { circuit: BreakerCircuit; consecutiveFailures: number } {
+  toJSON(): {
+    /** The breaker's full state. */
+    circuit: BreakerCircuit;
+    /** Consecutive failures counted toward the threshold. */
+    consecutiveFailures: number;
+  } {
     return { circuit: this.#circuit, consecutiveFailures: this.#consecutiveFailures };
   }
 

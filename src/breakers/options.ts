@@ -67,8 +67,11 @@ export interface BreakerOptions {
 export type ResolvedBreakerOptions = Required<
   Omit<BreakerOptions, 'errorFilter' | 'fallback' | 'timeoutMs'>
 > & {
+  /** Milliseconds a call may take before it fails with a timeout; `false` for none. */
   readonly timeoutMs: number | false;
+  /** Returns true for an error that must not count against the provider, if set. */
   readonly errorFilter: ((error: unknown) => boolean) | undefined;
+  /** Answers in place of the provider when the call fails or is refused, if set. */
   readonly fallback: ((error: unknown, ...args: unknown[]) => unknown) | undefined;
 };
 
@@ -79,18 +82,32 @@ const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === '
   message: 'must be a function',
 });
 
-/** zod schema of {@link BreakerOptions}; unknown keys are refused. */
+/**
+ * zod schema of {@link BreakerOptions}; unknown keys are refused. Its `mode` field, `'count'`
+ * or `'percentage'`, is left out of these docs: see {@link BreakerOptions.mode}.
+ */
 export const breakerOptionsSchema = z.strictObject({
+  // zod's enum type has no declarations that a comment could document.
+  /** @hidden */
   mode: z.enum(['count', 'percentage']).optional(),
+  /** {@link BreakerOptions.failureThreshold}: an integer of at least 1. */
   failureThreshold: positiveInt.optional(),
+  /** {@link BreakerOptions.resetTimeoutMs}: an integer from 1 to 2 147 483 647. */
   resetTimeoutMs: durationMs.optional(),
+  /** {@link BreakerOptions.timeoutMs}: an integer from 1 to 2 147 483 647, or `false`. */
   timeoutMs: z.union([durationMs, z.literal(false)]).optional(),
+  /** {@link BreakerOptions.halfOpenMaxCalls}: an integer from 1 to 1000. */
   halfOpenMaxCalls: positiveInt.max(1000).optional(),
+  /** {@link BreakerOptions.errorFilter}: a function. */
   errorFilter: fn.optional(),
+  /** {@link BreakerOptions.fallback}: a function. */
   fallback: fn.optional(),
+  /** {@link BreakerOptions.errorThresholdPercentage}: above 0, at most 100. */
   errorThresholdPercentage: z.number().gt(0).max(100).optional(),
+  /** {@link BreakerOptions.volumeThreshold}: an integer of at least 0. */
   volumeThreshold: z.number().int().min(0).optional(),
   // opossum rotates ten buckets per window, so a shorter window would rotate every 1 ms.
+  /** {@link BreakerOptions.rollingWindowMs}: an integer from 10 to 2 147 483 647. */
   rollingWindowMs: durationMs.min(10).optional(),
 });
 

@@ -5,28 +5,65 @@ import { toFieldIssues } from './options.js';
 
 /** A breaker's state as a discriminated union over the spec's three states. */
 export type BreakerCircuit =
-  | { readonly state: 'closed' }
-  | { readonly state: 'open'; readonly openedAt: Date; readonly nextAttemptAt: Date }
-  | { readonly state: 'half_open'; readonly trialsInFlight: number };
+  | {
+      /** Calls go through to the provider. */
+      readonly state: 'closed';
+    }
+  | {
+      /** Calls are refused until `nextAttemptAt`. */
+      readonly state: 'open';
+      /** When the breaker opened. */
+      readonly openedAt: Date;
+      /** When it lets the next trial call through. */
+      readonly nextAttemptAt: Date;
+    }
+  | {
+      /** Trial calls go through, up to `halfOpenMaxCalls` at once. */
+      readonly state: 'half_open';
+      /** Trial calls running now. */
+      readonly trialsInFlight: number;
+    };
 
 /**
  * A {@link BreakerCircuit} as it comes back from storage or from `JSON.parse()`: dates may be
  * ISO strings or epoch milliseconds, and a half-open state needs no trial count.
  */
 export type StoredBreakerCircuit =
-  | { readonly state: 'closed' }
   | {
+      /** The breaker was closed. */
+      readonly state: 'closed';
+    }
+  | {
+      /** The breaker was open. */
       readonly state: 'open';
+      /** When it opened: a `Date`, an ISO string or epoch milliseconds. */
       readonly openedAt: Date | string | number;
+      /** When it lets the next trial call through, in the same forms. */
       readonly nextAttemptAt: Date | string | number;
     }
-  | { readonly state: 'half_open'; readonly trialsInFlight?: number };
+  | {
+      /** The breaker was half-open. */
+      readonly state: 'half_open';
+      /** Ignored: a restored half-open breaker has no trial in flight. */
+      readonly trialsInFlight?: number;
+    };
 
 /** Whether operators let calls through. `blocked` calls never reach the provider. */
 export type ProviderAccess =
-  | { readonly kind: 'enabled' }
-  | { readonly kind: 'disabled' }
-  | { readonly kind: 'maintenance'; readonly until: Date | undefined };
+  | {
+      /** Calls may reach the provider. */
+      readonly kind: 'enabled';
+    }
+  | {
+      /** An operator disabled the provider: calls are blocked. */
+      readonly kind: 'disabled';
+    }
+  | {
+      /** The provider is in maintenance: calls are blocked. */
+      readonly kind: 'maintenance';
+      /** When maintenance ends by itself, if it has an expiry. */
+      readonly until: Date | undefined;
+    };
 
 /** Cumulative call counters of one breaker since it was created. */
 export interface BreakerCounters {
@@ -63,14 +100,25 @@ export interface BreakerSnapshot {
 /** A state change reported by a breaker. */
 export type BreakerTransition =
   | {
+      /** The breaker opened: calls fail fast until `nextAttemptAt`. */
       readonly to: 'open';
+      /** When the breaker opened. */
       readonly openedAt: Date;
+      /** When it lets the next trial call through. */
       readonly nextAttemptAt: Date;
       /** True when another instance's trip opened it (the `sharedTrip` option). */
       readonly shared: boolean;
     }
-  | { readonly to: 'half_open' }
-  | { readonly to: 'closed'; readonly reason: 'trial_succeeded' | 'reset' };
+  | {
+      /** The reset timeout passed: trial calls may go through. */
+      readonly to: 'half_open';
+    }
+  | {
+      /** The breaker closed. */
+      readonly to: 'closed';
+      /** A trial call succeeded, or an operator reset the breaker. */
+      readonly reason: 'trial_succeeded' | 'reset';
+    };
 
 const storedDate = z.union([z.date(), z.string(), z.number()]).pipe(z.coerce.date());
 

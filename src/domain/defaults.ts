@@ -2,7 +2,9 @@ import type { DataClassification, KeyType, RotationSchedule } from './vocabulari
 
 /** The schedule and classification a key type gets when a caller does not choose them. */
 export interface KeyTypeDefault {
+  /** How often the key is rotated. */
   readonly rotationSchedule: RotationSchedule;
+  /** How sensitive the key is. */
   readonly dataClassification: DataClassification;
 }
 

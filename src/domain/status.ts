@@ -41,8 +41,11 @@ export const DEFAULT_STATUS_THRESHOLDS: StatusThresholds = {
 
 /** What a provider's status is derived from. */
 export interface StatusInputs {
+  /** Whether an operator lets calls through; when false, the status is `disabled`. */
   readonly enabled: boolean;
+  /** Whether the provider is in maintenance; when true, the status is `maintenance`. */
   readonly maintenanceMode: boolean;
+  /** The breaker's state: `open` is `unhealthy`, `half_open` is `degraded`. */
   readonly breakerState: BreakerState;
   /** Success rate of recent calls and checks, or null when there were none. */
   readonly successRate: number | null;

@@ -82,10 +82,13 @@ export interface ProviderHealthMonitorOptions {
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
-/** A provider's toggles. */
-interface ToggleState {
+/** A provider's toggles, as {@link ProviderHealthMonitor.applyToggle} applies them. */
+export interface ToggleState {
+  /** Whether calls may reach the provider. */
   enabled: boolean;
+  /** Whether the provider is in maintenance: calls are blocked. */
   maintenanceMode: boolean;
+  /** When maintenance ends by itself, or null; ignored outside maintenance. */
   maintenanceUntil: Date | null;
 }
 
@@ -409,10 +412,15 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
 
     return record
       ? {
+          /** The derived status. */
           status: record.status,
+          /** Success rate of recent calls and checks, or null when there were none. */
           successRate: record.successRate,
+          /** Average response time of recent successful calls, in milliseconds, or null. */
           responseTimeMs: record.responseTimeMs,
+          /** The last health check made; one the breaker refused does not count. */
           lastCheck: record.lastCheck,
+          /** Failed health checks in a row. */
           failedChecksInARow: record.failedChecksInARow,
         }
       : undefined;

@@ -55,12 +55,20 @@ export interface ToggleInput {
 
 /** What an operator asks of `resetBreaker()`. */
 export interface ResetBreakerInput {
+  /** Provider name, such as `stripe`. */
   readonly provider: string;
+  /** Service type, such as `payment`. */
   readonly service: string;
+  /** Who: a user id, an email or a service name. */
   readonly actor: string;
+  /** Why: written to the audit log and the operational events. */
   readonly reason: string;
+  /** The request or incident this belongs to. */
   readonly requestId?: string;
-  /** @defaultValue `'m28_admin'` */
+  /**
+   * The PostgreSQL role the reset runs as; row-level security decides.
+   * @defaultValue `'m28_admin'`
+   */
   readonly role?: M28Role;
 }
 

@@ -22,8 +22,11 @@ export interface AdminPrincipal {
 
 /** What the handler serves: the parts of `createOps()` with a store. */
 export interface AdminTarget {
+  /** Where health, events and rotations are read; without one, those routes answer 503. */
   readonly store: M28Store | undefined;
+  /** Applies toggles and breaker resets. */
   readonly monitor: ProviderHealthMonitor;
+  /** Serves the secrets routes; without one, they answer 503 (`M28_NO_STORE`). */
   readonly secrets: SecretsManager | undefined;
   /** Prometheus text for `GET /metrics`, when there is one. */
   metrics?(): Promise<string> | string;

@@ -3,13 +3,19 @@ import type { ValidationError } from '../errors/ValidationError.js';
 
 /** The body of every error response: the same shape for every status. */
 export interface ErrorBody {
+  /** What went wrong. */
   error: {
     /** Stable code, such as `M28_VALIDATION` or `M28_ROTATION_IN_PROGRESS`. */
     code: string;
     /** What went wrong, in words. Never a secret. */
     message: string;
     /** For 400: each bad field and the rule it broke. */
-    fields?: { field: string; rule: string }[];
+    fields?: {
+      /** The field, such as `reason`. */
+      field: string;
+      /** The rule it broke, such as `must not be blank`. */
+      rule: string;
+    }[];
   };
 }
 

@@ -17,15 +17,21 @@ interface AlertFields {
 
 /** An alert about one provider and service. */
 export interface ProviderAlert extends AlertFields {
+  /** The rule that raised it: any but `overdue_rotations`. */
   readonly rule: Exclude<AlertRule, 'overdue_rotations'>;
+  /** Provider name. */
   readonly provider: string;
+  /** Service type. */
   readonly service: string;
 }
 
 /** An alert about one secret, named by scope and key name. */
 export interface RotationAlert extends AlertFields {
+  /** The rule that raised it. */
   readonly rule: 'overdue_rotations';
+  /** The secret's scope. */
   readonly scope: string;
+  /** The secret's key name within the scope. */
   readonly keyName: string;
 }
 
@@ -40,6 +46,7 @@ export type AlertRaisedEvent = Alert & {
 
 /** Payload of `alert:resolved`: the alert as it last was, and when it ended. */
 export type AlertResolvedEvent = Alert & {
+  /** When the alert's condition cleared. */
   readonly resolvedAt: Date;
 };
 

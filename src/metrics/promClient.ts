@@ -6,7 +6,9 @@ import type { MetricFamily, MetricFamilySpec } from './prometheus.js';
  * structurally, so that the package's types do not need prom-client installed.
  */
 export interface PromClientRegistry {
+  /** Adds a metric to the registry. */
   registerMetric(metric: never): void;
+  /** Removes the metric of that name from the registry. */
   removeSingleMetric(name: string): void;
 }
 

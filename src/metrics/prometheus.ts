@@ -3,13 +3,29 @@ import { BREAKER_STATES, HEALTH_STATUSES, type HealthStatus } from '../domain/vo
 
 /** What the exposition is drawn from: live breakers and statuses, and secrets counts. */
 export interface MetricsSource {
+  /** A snapshot of every breaker: one set of provider samples each. */
   readonly breakers: readonly BreakerSnapshot[];
+  /** A provider's derived status and response time, or undefined when unknown. */
   statusOf(
     provider: string,
     service: string,
-  ): { status: HealthStatus; responseTimeMs: number | null } | undefined;
+  ):
+    | {
+        /** The derived status. */
+        status: HealthStatus;
+        /** Average response time of recent calls, in milliseconds, or null (exposed as 0). */
+        responseTimeMs: number | null;
+      }
+    | undefined;
   /** Secrets by state, when a store is attached. */
-  readonly secrets?: { due: number; overdue: number; rotating: number };
+  readonly secrets?: {
+    /** Active secrets whose next rotation date has passed. */
+    due: number;
+    /** Active secrets more than a day past their next rotation date. */
+    overdue: number;
+    /** Secrets with a rotation in progress. */
+    rotating: number;
+  };
   /** Rotations by outcome since start. */
   readonly rotations?: Readonly<Record<string, number>>;
 }

@@ -12,8 +12,11 @@ const DAY_MS = 86_400_000;
 
 /** A secret the scheduler found due, or soon due. */
 export interface DueSecret {
+  /** The secret's scope. */
   readonly scope: string;
+  /** The secret's key name within the scope. */
   readonly keyName: string;
+  /** When its next rotation is, or was, due. */
   readonly nextRotationAt: Date;
 }
 
@@ -37,7 +40,12 @@ export interface SchedulerEvents {
 
 /** Options of {@link RotationScheduler}. */
 export interface RotationSchedulerOptions {
+  /** Where secrets' metadata lives; scans run as `m28_system`. */
   readonly store: M28Store;
+  /**
+   * Starts, completes and fails rotations; the rotations a scan starts are announced on its
+   * `rotation:started`.
+   */
   readonly secrets: SecretsManager;
   /**
    * Milliseconds between scans: a positive integer.

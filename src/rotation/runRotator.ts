@@ -3,8 +3,11 @@ import type { SecretsManager } from '../secrets/SecretsManager.js';
 
 /** Where a rotator's steps are in the rotation. */
 export interface RotationContext {
+  /** The rotation id. */
   readonly rotationId: string;
+  /** The secret's scope. */
   readonly scope: string;
+  /** The secret's key name within the scope. */
   readonly keyName: string;
   /** 1 on the first try of a step, 2 on its first retry, and so on. */
   readonly attempt: number;
@@ -44,22 +47,44 @@ export interface Rotator {
   readonly retries?: number;
   /** Puts the provider in maintenance from `apply` to the end, for at most this long. */
   readonly maintenance?: {
+    /** Provider name. */
     readonly provider: string;
+    /** Service type. */
     readonly service: string;
+    /** Seconds the maintenance may last at most: `until` is this far after it starts. */
     readonly downtimeSeconds: number;
   };
 }
 
 /** How the scheduler reaches the monitor, for rotations that need maintenance. */
 export interface RotatorHooks {
+  /**
+   * Puts a provider in maintenance until `until`, before the rotator's `apply` step. When it
+   * fails, the rotation fails at the `maintenance` step.
+   */
   enterMaintenance(provider: string, service: string, until: Date, reason: string): Promise<void>;
+  /** Takes the provider out of maintenance once the rotation ends; its errors are ignored. */
   exitMaintenance(provider: string, service: string, reason: string): Promise<void>;
 }
 
 /** How an automated rotation ended. */
 export type RotatorOutcome =
-  | { readonly status: 'completed'; readonly version: string; readonly fingerprint: string }
-  | { readonly status: 'failed'; readonly step: string; readonly reason: string };
+  | {
+      /** The rotation completed: the new version is current. */
+      readonly status: 'completed';
+      /** The new version's label. */
+      readonly version: string;
+      /** The new secret's fingerprint. */
+      readonly fingerprint: string;
+    }
+  | {
+      /** The rotation failed; the current version stays. */
+      readonly status: 'failed';
+      /** The step that failed: `create`, `maintenance`, `apply`, `test`, `finish`, `complete`. */
+      readonly step: string;
+      /** The reason recorded on the rotation: the step, and the error's code or class. */
+      readonly reason: string;
+    };
 
 /** Names an error by its code or class: never by its message, which may hold the secret. */
 function describe(error: unknown): string {

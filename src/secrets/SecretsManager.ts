@@ -59,7 +59,12 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
    * exists changes nothing.
    * @throws {@link ValidationError} for bad input, before any query.
    */
-  async register(input: RegisterSecretInput): Promise<{ id: string; created: boolean }> {
+  async register(input: RegisterSecretInput): Promise<{
+    /** The secret's id. */
+    id: string;
+    /** False when the secret existed already. */
+    created: boolean;
+  }> {
     const value = parseInput(registerSchema, input);
     const [row] = await this.#run(value.role, (tx) =>
       this.#store.query<{ secret_config_id: string; created: boolean }>(
@@ -114,7 +119,10 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
    * @throws {@link RotationInProgressError}, {@link RotationNotDueError},
    *   {@link NotFoundError}, {@link ValidationError}.
    */
-  async startRotation(input: StartRotationInput): Promise<{ rotationId: string }> {
+  async startRotation(input: StartRotationInput): Promise<{
+    /** The new rotation's id, to complete, fail or cancel it with. */
+    rotationId: string;
+  }> {
     const value = parseInput(startSchema, input);
     const rotationId = await this.#run(value.role, async (tx) => {
       const id = await this.#secretId(tx, value.scope, value.keyName);
@@ -185,7 +193,10 @@ export class SecretsManager extends EventEmitter<SecretsEvents> {
    * type `rollback`. A second rollback undoes the first.
    * @throws {@link NoPreviousVersionError}, {@link RotationInProgressError}.
    */
-  async rollback(input: RollbackInput): Promise<{ rotationId: string }> {
+  async rollback(input: RollbackInput): Promise<{
+    /** The id of the rotation that records the rollback. */
+    rotationId: string;
+  }> {
     const value = parseInput(rollbackSchema, input);
     const rotationId = await this.#run(value.role, async (tx) => {
       const id = await this.#secretId(tx, value.scope, value.keyName);

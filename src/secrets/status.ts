@@ -22,28 +22,43 @@ export interface SecretRow {
 
 /** One secret in the spec's "Secrets Status Response". */
 export interface SecretStatusEntry {
+  /** The provider the secret belongs to, such as `stripe`. */
   scope: string;
+  /** The key's name within the scope, such as `secret_key`. */
   key_name: string;
+  /** The kind of key. */
   key_type: KeyType;
+  /** How often the secret is rotated. */
   rotation_schedule: RotationSchedule;
+  /** `active`, `rotating` while a rotation is open, or `retired`. */
   status: SecretStatus;
+  /** When the last rotation completed, as ISO 8601, or null if never. */
   last_rotated_at: string | null;
+  /** When the next rotation is due, as ISO 8601, or null on the manual schedule. */
   next_rotation_at: string | null;
+  /** How sensitive the secret is. */
   data_classification: DataClassification;
   /** True when `next_rotation_at` has passed; never for a retired secret. */
   rotation_due: boolean;
   /** The weekly review's OVERDUE / DUE_SOON / OK; always OK for a retired secret. */
   rotation_status: RotationReview;
+  /** The current version's label, or null when there is none yet. */
   current_version: string | null;
 }
 
 /** The spec's "Secrets Status Response". */
 export interface SecretsStatusResponse {
+  /** Every secret the role can see, or those of one scope, by scope and key name. */
   secrets: SecretStatusEntry[];
+  /** Counts of `secrets`. */
   summary: {
+    /** Secrets in `secrets`. */
     total_secrets: number;
+    /** Secrets whose status is `active`. */
     active: number;
+    /** Secrets whose status is `rotating`. */
     rotating: number;
+    /** Secrets whose `rotation_due` is true. */
     due_for_rotation: number;
   };
 }

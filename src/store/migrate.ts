@@ -27,8 +27,11 @@ export interface MigrateResult {
 
 /** One migration file, as listed in Drizzle's journal. */
 export interface Migration {
+  /** The journal's index of the migration, recorded in `m28.schema_migrations`. */
   readonly version: number;
+  /** The journal's tag, which is also the SQL file's name, such as `0000_tables`. */
   readonly name: string;
+  /** The file's SQL statements, split at Drizzle's statement breakpoints, in order. */
   readonly statements: readonly string[];
 }
 

@@ -65,21 +65,40 @@ const nameCheck = (column: string) =>
 export const secretsConfig = m28.table(
   'secrets_config',
   {
+    /** The secret's id. */
     id: uuid('id').primaryKey().defaultRandom(),
+    /** The provider the secret belongs to, such as `stripe`. */
     scope: text('scope').notNull(),
+    /** The key's name within the scope, such as `secret_key`; unique per scope. */
     keyName: text('key_name').notNull(),
+    /** The kind of key. */
     keyType: keyTypeEnum('key_type').notNull(),
+    /** How often the secret is rotated; from the key type when left out. */
     rotationSchedule: rotationScheduleEnum('rotation_schedule').notNull(),
+    /** How sensitive the secret is; from the key type when left out. */
     dataClassification: dataClassificationEnum('data_classification').notNull(),
+    /**
+     * `active`, `rotating` while a rotation is open, or `retired`.
+     * @defaultValue `'active'`
+     */
     status: secretStatusEnum('status').notNull().default('active'),
+    /** The current version's label, such as `v2.1`. */
     currentVersion: text('current_version'),
+    /** The current version's fingerprint. Never the secret. */
     currentFingerprint: text('current_fingerprint'),
+    /** The version before, which a rollback makes current again. */
     previousVersion: text('previous_version'),
+    /** The previous version's fingerprint. */
     previousFingerprint: text('previous_fingerprint'),
+    /** When the last rotation completed. */
     lastRotatedAt: timestamp('last_rotated_at', { withTimezone: true }),
+    /** When the next rotation is due; null on the manual schedule. */
     nextRotationAt: timestamp('next_rotation_at', { withTimezone: true }),
+    /** Free text for operators. Never the secret. */
     description: text('description'),
+    /** When the row was inserted. */
     createdAt: createdAt(),
+    /** When the row last changed. */
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -96,27 +115,50 @@ export const secretsConfig = m28.table(
 export const secretsRotationLog = m28.table(
   'secrets_rotation_log',
   {
+    /** The rotation id. */
     id: uuid('id').primaryKey().defaultRandom(),
+    /** The secret rotated: a `secrets_config` id. */
     secretConfigId: uuid('secret_config_id')
       .notNull()
       .references(() => secretsConfig.id, { onDelete: 'restrict' }),
+    /** `scheduled`, `emergency`, `manual` or `rollback`. */
     rotationType: rotationTypeEnum('rotation_type').notNull(),
+    /**
+     * `in_progress` until it is completed, failed or cancelled; one open per secret.
+     * @defaultValue `'in_progress'`
+     */
     status: rotationStatusEnum('status').notNull().default('in_progress'),
+    /** Who started it. */
     initiatedBy: text('initiated_by').notNull(),
+    /** When it started. */
     initiatedAt: timestamp('initiated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The request or incident it belongs to. */
     requestId: text('request_id'),
+    /** When it ended. */
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /** Who completed, failed or cancelled it. */
     completedBy: text('completed_by'),
+    /** The version current when it started. */
     previousVersion: text('previous_version'),
+    /** That version's fingerprint. */
     previousFingerprint: text('previous_fingerprint'),
+    /** The version it made current. */
     newVersion: text('new_version'),
+    /** That version's fingerprint. */
     newFingerprint: text('new_fingerprint'),
+    /**
+     * The services that took the new version.
+     * @defaultValue an empty array
+     */
     affectedServices: text('affected_services')
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /** Seconds of downtime during the switch: 0 or more. */
     downtimeSeconds: integer('downtime_seconds'),
+    /** Why it failed or was cancelled; for a rollback, its reason. */
     failureReason: text('failure_reason'),
+    /** For a rotation the scheduler runs itself: past this, a scan fails it as abandoned. */
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
   },
   (t) => [
@@ -134,27 +176,82 @@ export const secretsRotationLog = m28.table(
 export const providerHealthStatus = m28.table(
   'provider_health_status',
   {
+    /** The row's id. */
     id: uuid('id').primaryKey().defaultRandom(),
+    /** Provider name. */
     providerName: text('provider_name').notNull(),
+    /** Service type. */
     serviceType: text('service_type').notNull(),
+    /**
+     * The derived status; toggles own `disabled` and `maintenance`.
+     * @defaultValue `'healthy'`
+     */
     status: healthStatusEnum('status').notNull().default('healthy'),
+    /**
+     * Whether operators let calls through, as the last toggle set it.
+     * @defaultValue true
+     */
     enabled: boolean('enabled').notNull().default(true),
+    /**
+     * Whether the provider is in maintenance, as the last toggle set it.
+     * @defaultValue false
+     */
     maintenanceMode: boolean('maintenance_mode').notNull().default(false),
+    /**
+     * The breaker's state, as last reported or reset.
+     * @defaultValue `'closed'`
+     */
     circuitBreakerState: breakerStateEnum('circuit_breaker_state').notNull().default('closed'),
+    /**
+     * Consecutive failures counted toward opening the breaker.
+     * @defaultValue 0
+     */
     circuitBreakerFailures: integer('circuit_breaker_failures').notNull().default(0),
+    /** When the breaker opened, while it is open. */
     circuitBreakerOpenedAt: timestamp('circuit_breaker_opened_at', { withTimezone: true }),
+    /** When an open breaker lets the next trial call through. */
     circuitBreakerNextAttempt: timestamp('circuit_breaker_next_attempt', { withTimezone: true }),
+    /** Average response time of recent successful calls, in milliseconds. */
     responseTimeMs: integer('response_time_ms'),
+    /** Success rate of recent calls and checks, from 0 to 1. */
     successRate: numeric('success_rate', { precision: 5, scale: 4, mode: 'number' }),
+    /**
+     * The reporting breaker's consecutive failures.
+     * @defaultValue 0
+     */
     failureCount: integer('failure_count').notNull().default(0),
+    /**
+     * Calls made through the breakers, refused ones included, summed over every instance.
+     * @defaultValue 0
+     */
     totalCalls: bigint('total_calls', { mode: 'number' }).notNull().default(0),
+    /**
+     * Calls the provider answered, summed over every instance.
+     * @defaultValue 0
+     */
     totalSuccesses: bigint('total_successes', { mode: 'number' }).notNull().default(0),
+    /**
+     * Calls that failed against the provider, timeouts included, summed over every instance.
+     * @defaultValue 0
+     */
     totalFailures: bigint('total_failures', { mode: 'number' }).notNull().default(0),
+    /**
+     * Calls refused without reaching the provider, summed over every instance.
+     * @defaultValue 0
+     */
     totalRejects: bigint('total_rejects', { mode: 'number' }).notNull().default(0),
+    /**
+     * Calls that timed out, summed over every instance.
+     * @defaultValue 0
+     */
     totalTimeouts: bigint('total_timeouts', { mode: 'number' }).notNull().default(0),
+    /** When the last health check ran. */
     lastHealthCheck: timestamp('last_health_check', { withTimezone: true }),
+    /** Until when `health_check_lease_owner` may run the health checks. */
     healthCheckLeaseUntil: timestamp('health_check_lease_until', { withTimezone: true }),
+    /** The instance that holds, or last held, the health-check lease. */
     healthCheckLeaseOwner: text('health_check_lease_owner'),
+    /** When the row last changed. */
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -170,16 +267,30 @@ export const providerHealthStatus = m28.table(
 export const providerOperationalEvents = m28.table(
   'provider_operational_events',
   {
+    /** The event's id, in order of insertion. */
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Provider name. */
     providerName: text('provider_name').notNull(),
+    /** Service type. */
     serviceType: text('service_type'),
+    /** What happened, such as `breaker_open`, `toggle` or `alert_raised`. */
     eventType: text('event_type').notNull(),
+    /** How serious the event is. */
     severity: severityEnum('severity').notNull(),
+    /** One line for humans. */
     summary: text('summary').notNull(),
+    /**
+     * The event's particulars, as JSON.
+     * @defaultValue `{}`
+     */
     details: jsonb('details').notNull().default({}),
+    /** Who caused it, when someone did. */
     actor: text('actor'),
+    /** The request or incident it belongs to. */
     requestId: text('request_id'),
+    /** Makes a retried batch idempotent: an event is written once per key. */
     eventKey: uuid('event_key'),
+    /** When the event happened. */
     createdAt: createdAt(),
   },
   (t) => [
@@ -199,21 +310,50 @@ export const providerOperationalEvents = m28.table(
 export const providerConfig = m28.table(
   'provider_config',
   {
+    /** The row's id. */
     id: uuid('id').primaryKey().defaultRandom(),
+    /** Provider name. */
     providerName: text('provider_name').notNull(),
+    /** Service type. */
     serviceType: text('service_type').notNull(),
+    /**
+     * Whether calls may reach the provider.
+     * @defaultValue true
+     */
     enabled: boolean('enabled').notNull().default(true),
+    /**
+     * Whether the provider is in maintenance: calls are blocked.
+     * @defaultValue false
+     */
     maintenanceMode: boolean('maintenance_mode').notNull().default(false),
+    /** When maintenance ends by itself, if it has an expiry. */
     maintenanceUntil: timestamp('maintenance_until', { withTimezone: true }),
+    /** Why the last toggle was made. */
     reason: text('reason'),
+    /** Who made the last toggle. */
     toggledBy: text('toggled_by'),
+    /** When the last toggle was made. */
     toggledAt: timestamp('toggled_at', { withTimezone: true }),
+    /**
+     * Consecutive failures that open the breaker.
+     * @defaultValue 5
+     */
     circuitBreakerFailureThreshold: integer('circuit_breaker_failure_threshold')
       .notNull()
       .default(5),
+    /**
+     * Seconds an open breaker waits before it lets a trial call through.
+     * @defaultValue 300
+     */
     circuitBreakerResetTimeout: integer('circuit_breaker_reset_timeout').notNull().default(300),
+    /**
+     * Seconds between health checks.
+     * @defaultValue 300
+     */
     healthCheckInterval: integer('health_check_interval').notNull().default(300),
+    /** When the row was inserted. */
     createdAt: createdAt(),
+    /** When the row last changed. */
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -230,12 +370,22 @@ export const providerConfig = m28.table(
 export const operationalMetrics = m28.table(
   'operational_metrics',
   {
+    /** The sample's id, in order of insertion. */
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The metric, such as `availability`, `success_rate` or `rotation_compliance`. */
     metricName: text('metric_name').notNull(),
+    /** Provider name, for a per-provider metric. */
     providerName: text('provider_name'),
+    /** Service type, for a per-provider metric. */
     serviceType: text('service_type'),
+    /** The measured value. */
     value: doublePrecision('value').notNull(),
+    /**
+     * More about the sample, as JSON, such as the interval or the call count.
+     * @defaultValue `{}`
+     */
     labels: jsonb('labels').notNull().default({}),
+    /** When the sample was taken. */
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('operational_metrics_name_recorded_at_idx').on(t.metricName, t.recordedAt)],
@@ -248,15 +398,28 @@ export const operationalMetrics = m28.table(
 export const auditLog = m28.table(
   'audit_log',
   {
+    /** The row's id, in order of insertion. */
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Who made the change. */
     actor: text('actor').notNull(),
+    /** What was done, such as `provider.toggle` or `secret_rotation.start`. */
     action: text('action').notNull(),
+    /** The table of the row changed, such as `provider_config`. */
     entity: text('entity').notNull(),
+    /** The id of the row changed. */
     entityId: text('entity_id'),
+    /** Why, when the change has a reason. */
     reason: text('reason'),
+    /** The request or incident the change belongs to. */
     requestId: text('request_id'),
+    /**
+     * The change's particulars, as JSON, such as the state before and after.
+     * @defaultValue `{}`
+     */
     meta: jsonb('meta').notNull().default({}),
+    /** The PostgreSQL role the change ran as. */
     dbRole: text('db_role').notNull(),
+    /** When the change was made. */
     createdAt: createdAt(),
   },
   (t) => [
@@ -267,7 +430,10 @@ export const auditLog = m28.table(
 
 /** Migrations applied by `migrate()`, one row each, inserted in the migration's transaction. */
 export const schemaMigrations = m28.table('schema_migrations', {
+  /** The migration's version: its index in Drizzle's journal. */
   version: integer('version').primaryKey(),
+  /** The migration's name, such as `0000_tables`. */
   name: text('name').notNull(),
+  /** When it was applied. */
   appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -14,18 +14,31 @@ import { ValidationError } from '../errors/ValidationError.js';
 
 /** SQLSTATEs the M28 SQL functions raise, and the PostgreSQL ones the store reacts to. */
 export const SQLSTATE = {
+  /** A secret already has an open rotation; becomes {@link RotationInProgressError}. */
   ROTATION_IN_PROGRESS: 'M2801',
+  /** The rotation is not `in_progress`; becomes {@link RotationNotOpenError}. */
   ROTATION_NOT_OPEN: 'M2802',
+  /** A non-forced start on a secret that is not due; becomes {@link RotationNotDueError}. */
   ROTATION_NOT_DUE: 'M2803',
+  /** A rollback without a previous version; becomes {@link NoPreviousVersionError}. */
   NO_PREVIOUS_VERSION: 'M2804',
+  /** No such row, or not visible to the caller's role; becomes {@link NotFoundError}. */
   NOT_FOUND: 'M2805',
+  /** The secret is retired; becomes {@link SecretRetiredError}. */
   SECRET_RETIRED: 'M2806',
+  /** A bad argument; the column names the field; becomes {@link ValidationError}. */
   INVALID_INPUT: 'M2810',
+  /** An `UPDATE` or `DELETE` on `audit_log`; becomes {@link AuditAppendOnlyError}. */
   AUDIT_APPEND_ONLY: 'M2820',
+  /** PostgreSQL's `insufficient_privilege`; becomes {@link PermissionDeniedError}. */
   INSUFFICIENT_PRIVILEGE: '42501',
+  /** PostgreSQL's `unique_violation`. */
   UNIQUE_VIOLATION: '23505',
+  /** PostgreSQL's `check_violation`. */
   CHECK_VIOLATION: '23514',
+  /** PostgreSQL's `not_null_violation`. */
   NOT_NULL_VIOLATION: '23502',
+  /** PostgreSQL's `invalid_text_representation`, such as a malformed UUID. */
   INVALID_TEXT_REPRESENTATION: '22P02',
 } as const;
 
