@@ -283,9 +283,14 @@ export class ProviderBreaker {
     return filtered;
   };
 
-  readonly #recordSuccess = (_result: unknown, latencyMs: number): void => {
+  readonly #recordSuccess = (result: unknown, latencyMs: number): void => {
     this.#counters.successes += 1;
     this.#counters.latencyTotalMs += latencyMs;
+    // opossum reports a filtered error (a card decline) as a success: the provider answered,
+    // but that is no evidence that it recovered, so the failures in a row stand.
+    if (isObject(result) && this.#filteredErrors.has(result)) {
+      return;
+    }
     this.#consecutiveFailures = 0;
     if (this.#circuit.state === 'half_open') {
       this.#close('trial_succeeded');

@@ -242,8 +242,9 @@ describe('ProviderBreaker', () => {
       const slow = settle(breaker.fire(() => new Promise(() => {}), []));
       await vi.advanceTimersByTimeAsync(1000);
       await slow;
-      await fireTimes(breaker, failingCall().fn, 1);
+      // The decline did not reset the count: failure, decline, failure, timeout opens it.
       expect(breaker.state).toBe('open');
+      await fireTimes(breaker, failingCall().fn, 1);
       await fireTimes(breaker, ok, 2);
       breaker.setAccess({ kind: 'disabled' });
       await fireTimes(breaker, ok, 1);
@@ -252,9 +253,9 @@ describe('ProviderBreaker', () => {
       expect(counters).toMatchObject({
         fires: 11,
         successes: 4,
-        failures: 4,
+        failures: 3,
         timeouts: 1,
-        rejects: 3,
+        rejects: 4,
       });
       expect(counters.successes + counters.failures + counters.rejects).toBe(counters.fires);
     });
