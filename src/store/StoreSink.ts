@@ -19,7 +19,7 @@ import type { ProviderHealthMonitor } from '../health/ProviderHealthMonitor.js';
 import type { HealthCheckResult, ProviderStatusEvent } from '../health/types.js';
 import type { AlertEvents, AlertRaisedEvent, AlertResolvedEvent } from '../metrics/alerts.js';
 import type { Listenable } from '../metrics/options.js';
-import { asError, withDeadline } from './deadline.js';
+import { asError, STORE_TIMEOUT_CODE, withDeadline } from './deadline.js';
 import type { M28Store } from './M28Store.js';
 import {
   alertRaisedEvent,
@@ -94,9 +94,9 @@ export interface StoreSinkOptions {
   readonly pollIntervalMs?: number;
   /**
    * Milliseconds a flush or a toggle poll may take before it counts as failed and is tried
-   * again, so that a hung connection stalls neither the loop nor `close()`. A flush that
-   * timed out but commits later wrote its events once (they carry keys) but its counter
-   * deltas twice, so keep this well above the database's slowest normal answer.
+   * again, so that a hung connection stalls neither the loop nor `close()`. The next flush
+   * waits for a timed-out one for up to ten such deadlines, and counts it if it commits;
+   * only a transaction hung longer than that can have its counter deltas written twice.
    * @defaultValue 30000
    */
   readonly storeTimeoutMs?: number;
@@ -158,6 +158,8 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   #timer: ReturnType<typeof setInterval> | undefined;
   #promptTimer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
+  #lateWrite: Promise<void> | undefined;
+  #lateSince = 0;
   #queued: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #retryAt = 0;
@@ -286,6 +288,14 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   }
 
   async #write(): Promise<void> {
+    // A transaction that outlived its deadline may still commit: none starts beside it, for
+    // ten deadlines. A connection hung longer than that is given up on, so that the sink
+    // lives on; should that one commit even later, its counts are written twice.
+    if (this.#lateWrite && Date.now() - this.#lateSince < 10 * this.#storeTimeoutMs) {
+      await withDeadline(this.#lateWrite, this.#storeTimeoutMs, 'a late store flush');
+    }
+    this.#lateWrite = undefined;
+
     const snapshots = this.#registry
       .list()
       .filter((snapshot) => this.#changed(snapshot))
@@ -301,19 +311,36 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
       this.#dirty.delete(key);
     }
     const rows = JSON.stringify(snapshots.map((s) => s.row));
+    const work = this.#store.withRole('m28_system', (tx) =>
+      this.#store.query(
+        sql`select m28.record_provider_snapshots(${rows}::jsonb),
+          m28.record_provider_events(${JSON.stringify(events)}::jsonb)`,
+        tx,
+      ),
+    );
     try {
-      await withDeadline(
-        this.#store.withRole('m28_system', (tx) =>
-          this.#store.query(
-            sql`select m28.record_provider_snapshots(${rows}::jsonb),
-              m28.record_provider_events(${JSON.stringify(events)}::jsonb)`,
-            tx,
-          ),
-        ),
-        this.#storeTimeoutMs,
-        'a store flush',
-      );
+      await withDeadline(work, this.#storeTimeoutMs, 'a store flush');
     } catch (error) {
+      if ((error as { code?: unknown }).code === STORE_TIMEOUT_CODE) {
+        // Should it commit after all, its counts are written: the next batch starts there.
+        // Its events are sent again below, and their keys keep them from landing twice.
+        this.#lateSince = Date.now();
+        const late: Promise<void> = work
+          .then(
+            () => {
+              for (const { key, breaker, counters } of snapshots) {
+                this.#persisted.set(key, { breaker, counters });
+              }
+            },
+            () => undefined,
+          )
+          .finally(() => {
+            if (this.#lateWrite === late) {
+              this.#lateWrite = undefined;
+            }
+          });
+        this.#lateWrite = late;
+      }
       // Keep the events, ahead of any that arrived since. Should the batch have committed
       // unacknowledged, their keys make sending them again harmless.
       this.#events = [...events, ...this.#events];
