@@ -32,7 +32,6 @@ function holdNextTransaction(store: M28Store) {
   return { held, release };
 }
 
-
 const QUIET = { breakerTrips: { enabled: false }, healthCheckFailures: { enabled: false } };
 describe.each(backends)('StoreSink lifecycle on %s', (backend) => {
   const database = useDatabase(backend);

@@ -10,7 +10,6 @@ type Dropped = Parameters<StoreSinkEvents['store:dropped']>[0];
 const REFUSED = new Set(['circuit_breaker_open', 'disabled', 'maintenance']);
 const DERIVED = new Set(['healthy', 'degraded', 'unhealthy']);
 
-
 const QUIET = { breakerTrips: { enabled: false }, healthCheckFailures: { enabled: false } };
 describe.each(backends)('StoreSink retries on %s', (backend) => {
   const database = useDatabase(backend);
