@@ -17,7 +17,7 @@ const ROUNDS = 21;
 const FLUSH_SAMPLES = 25;
 const GOAL = 0.9;
 /** How often the sink flushes, in milliseconds. */
-export const FLUSH_INTERVAL_MS = 50;
+export const FLUSH_INTERVAL_MS = 100;
 
 const WITH_STORE = 'with store';
 const WITHOUT_STORE = 'without store';
