@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 
 import type { M28Role } from '../domain/vocabularies.js';
 import type { ProviderHealth, ProviderHealthResponse } from '../health/types.js';
+import { toHealthResponse } from '../health/healthResponse.js';
 import type { M28Store } from '../store/M28Store.js';
 
 interface HealthRow {
@@ -61,20 +62,8 @@ export async function readHealth(
     maintenance_until: null,
     circuit_breaker_next_attempt: iso(row.circuit_breaker_next_attempt),
   }));
-  const count = (status: ProviderHealth['status']) =>
-    providers.filter((p) => p.status === status).length;
 
-  return {
-    providers,
-    summary: {
-      total_providers: providers.length,
-      healthy: count('healthy'),
-      degraded: count('degraded'),
-      unhealthy: count('unhealthy'),
-      maintenance: count('maintenance'),
-      disabled: count('disabled'),
-    },
-  };
+  return toHealthResponse(providers);
 }
 
 /** One row of `GET /admin/providers/events`. */
