@@ -2,28 +2,19 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import { m28RoleSchema, type HealthStatus, type M28Role } from '../domain/vocabularies.js';
+import {
+  actorSchema,
+  providerPartSchema,
+  reasonSchema,
+  requestIdSchema,
+} from '../domain/fields.js';
 import { ValidationError } from '../errors/ValidationError.js';
 import { toFieldIssues } from '../breakers/options.js';
 import type { M28Store } from '../store/M28Store.js';
 
-// "/" joins provider and service in the breakers' keys: a name holding one could reach
-// another provider's breaker.
-const name = z
-  .string()
-  .trim()
-  .min(1, 'must not be blank')
-  .max(100, 'must be at most 100 characters')
-  .refine((value) => !value.includes('/'), 'must not contain "/"');
-const actor = z
-  .string()
-  .trim()
-  .min(1, 'must not be blank')
-  .max(200, 'must be at most 200 characters');
-const reason = z
-  .string()
-  .trim()
-  .min(1, 'must not be blank')
-  .max(1000, 'must be at most 1000 characters');
+const name = providerPartSchema;
+const actor = actorSchema;
+const reason = reasonSchema;
 
 /** What an operator asks of `toggle()`. */
 export interface ToggleInput {
@@ -80,7 +71,7 @@ const toggleSchema = z.strictObject({
   actor,
   maintenanceMode: z.boolean().optional(),
   until: z.date().optional(),
-  requestId: z.string().max(200).optional(),
+  requestId: requestIdSchema.optional(),
   role: m28RoleSchema.optional(),
 });
 
@@ -89,7 +80,7 @@ const resetSchema = z.strictObject({
   service: name,
   actor,
   reason,
-  requestId: z.string().max(200).optional(),
+  requestId: requestIdSchema.optional(),
   role: m28RoleSchema.optional(),
 });
 

@@ -1,15 +1,14 @@
 import { z } from 'zod';
 
-import { isFingerprint } from '../secrets/fingerprint.js';
+import {
+  nameSchema as name,
+  providerPartSchema as providerPart,
+  reasonSchema as reason,
+  requestIdSchema,
+} from '../domain/fields.js';
+import { affectedServicesSchema, downtimeSchema, fingerprintSchema } from '../secrets/inputs.js';
 
-const blank = 'must not be blank';
-const name = z.string().trim().min(1, blank).max(100, 'must be at most 100 characters');
-// The breakers key a provider by "provider/service": a "/" in either could reach another's.
-const providerPart = name.refine((value) => !value.includes('/'), 'must not contain "/"');
-/** The largest PostgreSQL `integer`. */
-const MAX_INT4 = 2_147_483_647;
-const reason = z.string().trim().min(1, blank).max(1000, 'must be at most 1000 characters');
-const requestId = z.string().max(200, 'must be at most 200 characters').optional();
+const requestId = requestIdSchema.optional();
 
 /** `POST /admin/providers/toggle`, as in the spec. */
 export const toggleBody = z
@@ -47,15 +46,9 @@ export const rotateBody = z.strictObject({
 /** `POST /admin/secrets/rotations/:id/complete`. */
 export const completeBody = z.strictObject({
   new_version: name,
-  fingerprint: z.custom<string>(isFingerprint, {
-    message: 'must be sha256:<64 lowercase hex> or hmac-sha256:<64 lowercase hex>',
-  }),
-  affected_services: z.array(name).max(100, 'must have at most 100 entries'),
-  downtime_seconds: z
-    .number()
-    .int('must be an integer')
-    .min(0, 'must be >= 0')
-    .max(MAX_INT4, `must be at most ${MAX_INT4}`),
+  fingerprint: fingerprintSchema,
+  affected_services: affectedServicesSchema,
+  downtime_seconds: downtimeSchema,
 });
 
 /** `POST /admin/secrets/rotations/:id/fail` and `/cancel`. */

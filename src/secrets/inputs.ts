@@ -9,26 +9,26 @@ import {
   startableRotationTypeSchema,
 } from '../domain/vocabularies.js';
 import { ValidationError } from '../errors/ValidationError.js';
+import { actorSchema, nameSchema, reasonSchema, requestIdSchema } from '../domain/fields.js';
 import { isFingerprint } from './fingerprint.js';
 
-const blank = 'must not be blank';
-/** An identifier such as a scope, key name or version: 1 to 100 characters. */
-export const nameSchema = z
-  .string()
-  .trim()
-  .min(1, blank)
-  .max(100, 'must be at most 100 characters');
-/** Who did it: 1 to 200 characters. */
-export const actorSchema = z
-  .string()
-  .trim()
-  .min(1, blank)
-  .max(200, 'must be at most 200 characters');
-const reasonSchema = z.string().trim().min(1, blank).max(1000, 'must be at most 1000 characters');
-const requestIdSchema = z.string().max(200, 'must be at most 200 characters');
+export { actorSchema, nameSchema, reasonSchema, requestIdSchema };
+
 const role = m28RoleSchema.optional();
 /** The largest PostgreSQL `integer`: `downtime_seconds` is one. */
 const MAX_INT4 = 2_147_483_647;
+/** A fingerprint: anything else, a raw key above all, is refused. */
+export const fingerprintSchema = z.custom<string>(isFingerprint, {
+  message: 'must be sha256:<64 lowercase hex> or hmac-sha256:<64 lowercase hex>',
+});
+/** The services that took a new secret: at most 100 names. */
+export const affectedServicesSchema = z.array(nameSchema).max(100, 'must have at most 100 entries');
+/** Seconds of downtime: a PostgreSQL `integer` of at least 0. */
+export const downtimeSchema = z
+  .number()
+  .int('must be an integer')
+  .min(0, 'must be >= 0')
+  .max(MAX_INT4, `must be at most ${MAX_INT4}`);
 
 /** Input of `register()`. */
 export const registerSchema = z.strictObject({
@@ -56,15 +56,9 @@ export const startSchema = z.strictObject({
 /** Input of `completeRotation()`. */
 export const completeSchema = z.strictObject({
   version: nameSchema,
-  fingerprint: z.custom<string>(isFingerprint, {
-    message: 'must be sha256:<64 lowercase hex> or hmac-sha256:<64 lowercase hex>',
-  }),
-  affectedServices: z.array(nameSchema).max(100, 'must have at most 100 entries'),
-  downtimeSeconds: z
-    .number()
-    .int('must be an integer')
-    .min(0, 'must be >= 0')
-    .max(MAX_INT4, `must be at most ${MAX_INT4}`),
+  fingerprint: fingerprintSchema,
+  affectedServices: affectedServicesSchema,
+  downtimeSeconds: downtimeSchema,
   actor: actorSchema.optional(),
   role,
 });
