@@ -38,11 +38,13 @@ export {
   NoPreviousVersionError,
   NotFoundError,
   PermissionDeniedError,
+  ConnectionLostError,
   RotationInProgressError,
   RotationNotDueError,
   RotationNotOpenError,
   SchemaTooNewError,
   SecretRetiredError,
+  isConnectionLostError,
   isNoPreviousVersionError,
   isNotFoundError,
   isPermissionDeniedError,
@@ -68,6 +70,12 @@ export type {
 } from './store/connect.js';
 export { migrate, readMigrations } from './store/migrate.js';
 export type { MigrateOptions, MigrateResult, Migration } from './store/migrate.js';
+export {
+  CONNECTION_LOSS_GRACE_MS,
+  isConnectionLost,
+  postgresTransaction,
+} from './store/postgresTransaction.js';
+export type { TransactionRunner } from './store/postgresTransaction.js';
 export { SQLSTATE, translateDatabaseError } from './store/sqlstate.js';
 export * as schema from './store/schema.js';
 

@@ -89,13 +89,14 @@ export type FaultMode = 'idle' | 'mid-transaction';
  * pg_terminate_backend() of every connection to `name`, from a connection elsewhere. It
  * waits (at most `waitMs`) for the moment the mode asks for, then terminates them all in
  * that statement. `mid-transaction` strikes while one connection is inside a transaction
- * between two statements, the worst moment for a client: postgres.js 3.4.9 can then crash
- * its process (porsager/postgres#1154). `idle` strikes while none is in a transaction.
+ * between two statements, the worst moment for a client: postgres.js 3.4.9 alone would then
+ * crash its process (porsager/postgres#1154), which the store's transactions prevent.
+ * `idle` strikes while none is in a transaction.
  */
 export async function terminateAll(
   baseUrl: string,
   name: string,
-  mode: FaultMode = 'idle',
+  mode: FaultMode = 'mid-transaction',
   waitMs = 3000,
 ): Promise<{ terminated: number; midTransaction: boolean }> {
   const admin = postgres(baseUrl, { max: 1, ...quiet });

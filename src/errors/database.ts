@@ -38,6 +38,12 @@ export class SecretRetiredError extends M28DatabaseError {}
 export class PermissionDeniedError extends M28DatabaseError {}
 /** Someone tried to change or delete an audit row (M2820). */
 export class AuditAppendOnlyError extends M28DatabaseError {}
+/**
+ * The connection under the call was lost: the server ended it (SQLSTATE 57P01 and kin) or the
+ * network did. Nothing of the call's transaction was committed, unless the loss came during
+ * `COMMIT` itself, whose outcome is then unknown. The pool reconnects on the next call.
+ */
+export class ConnectionLostError extends M28DatabaseError {}
 /** The database holds an M28 schema newer than this version of m28-ops knows. */
 export class SchemaTooNewError extends M28Error {
   /** The newest migration version recorded in the database. */
@@ -72,5 +78,7 @@ export const isNotFoundError = guardFor<NotFoundError>('M28_NOT_FOUND');
 export const isSecretRetiredError = guardFor<SecretRetiredError>('M28_SECRET_RETIRED');
 /** True when `error` is a {@link PermissionDeniedError}. */
 export const isPermissionDeniedError = guardFor<PermissionDeniedError>('M28_PERMISSION_DENIED');
+/** True when `error` is a {@link ConnectionLostError}. */
+export const isConnectionLostError = guardFor<ConnectionLostError>('M28_CONNECTION_LOST');
 /** True when `error` is a {@link SchemaTooNewError}. */
 export const isSchemaTooNewError = guardFor<SchemaTooNewError>('M28_SCHEMA_TOO_NEW');

@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { M28_ROLES, type M28Role } from '../domain/vocabularies.js';
 import { ValidationError } from '../errors/ValidationError.js';
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
+import type { TransactionRunner } from './postgresTransaction.js';
 import { translateDatabaseError } from './sqlstate.js';
 
 /**
@@ -24,6 +25,8 @@ export interface M28StoreOptions {
   readonly driver: StoreDriver;
   /** Releases what the store opened. Not called for a host's own database. */
   readonly release?: () => Promise<void>;
+  /** Runs a transaction; Drizzle's `db.transaction` when left out. */
+  readonly transaction?: TransactionRunner;
 }
 
 /** Rows of a raw query, whichever driver ran it. */
@@ -49,12 +52,14 @@ export class M28Store {
   readonly driver: StoreDriver;
 
   readonly #release: (() => Promise<void>) | undefined;
+  readonly #transaction: TransactionRunner;
   #closed: Promise<void> | undefined;
 
   constructor(options: M28StoreOptions) {
     this.db = options.db;
     this.driver = options.driver;
     this.#release = options.release;
+    this.#transaction = options.transaction ?? ((work) => this.db.transaction(work));
   }
 
   /**
@@ -63,7 +68,7 @@ export class M28Store {
    * @throws {@link SchemaTooNewError} when the database is ahead of this package.
    */
   migrate(options?: MigrateOptions): Promise<MigrateResult> {
-    return migrate(this.db, options);
+    return migrate(this.db, options, this.#transaction);
   }
 
   /**
@@ -92,7 +97,7 @@ export class M28Store {
     }
 
     try {
-      return await this.db.transaction(async (tx) => {
+      return await this.#transaction(async (tx) => {
         // The role name is one of the fixed M28_ROLES, checked above.
         await tx.execute(sql.raw(`set local role ${role}`));
 

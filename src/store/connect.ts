@@ -1,5 +1,10 @@
 import { MissingPeerDependencyError } from '../errors/MissingPeerDependencyError.js';
 import { M28Store, type M28Database } from './M28Store.js';
+import { postgresTransaction } from './postgresTransaction.js';
+import { parseTextArray } from './textArray.js';
+
+/** PostgreSQL's built-in `text[]`. */
+const TEXT_ARRAY_OID = 1009;
 
 /** Options for {@link connectPostgres}. */
 export interface ConnectPostgresOptions {
@@ -44,20 +49,33 @@ export async function connectPostgres(
   url: string,
   options: ConnectPostgresOptions = {},
 ): Promise<M28Store> {
-  // TODO(#6): postgres.js 3.4.9 can throw outside any promise when a connection is killed
-  // mid-transaction (porsager/postgres#1154); move to a release with the fix once one exists.
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, {
     max: options.max ?? 5,
     onnotice: () => {},
+    // postgres.js fetches array types on every new connection, and that fetch rejects
+    // outside any promise when the connection dies during it. The M28 tables have one array
+    // type, text[], whose OID is fixed, so the store parses it itself instead.
+    fetch_types: false,
+    types: {
+      textArray: {
+        to: TEXT_ARRAY_OID,
+        from: [TEXT_ARRAY_OID],
+        serialize: (value: unknown) => value,
+        parse: parseTextArray,
+      },
+    },
     connection: { application_name: options.applicationName ?? 'm28-ops' },
   });
 
+  const db = drizzle(client);
+
   return new M28Store({
-    db: drizzle(client),
+    db,
     driver: 'postgres',
     release: () => client.end({ timeout: 5 }),
+    transaction: postgresTransaction(db),
   });
 }
 
@@ -86,10 +104,23 @@ export async function connectPglite(options: ConnectPgliteOptions = {}): Promise
 
 /**
  * Wraps a Drizzle PostgreSQL database the host already has (postgres.js, node-postgres,
- * PGlite, ...). The host keeps ownership: `store.close()` leaves it open.
+ * PGlite, ...). The host keeps ownership: `store.close()` leaves it open. Over postgres.js,
+ * the store's transactions go through {@link postgresTransaction}, as with
+ * {@link connectPostgres}.
  */
 export function fromDrizzle(db: M28Database): M28Store {
-  return new M28Store({ db, driver: 'drizzle' });
+  const client = (db as { $client?: Partial<Record<'begin' | 'reserve' | 'listen', unknown>> })
+    .$client;
+  const postgresJs =
+    typeof client?.begin === 'function' &&
+    typeof client.reserve === 'function' &&
+    typeof client.listen === 'function';
+
+  return new M28Store({
+    db,
+    driver: 'drizzle',
+    ...(postgresJs ? { transaction: postgresTransaction(db) } : {}),
+  });
 }
 
 /**

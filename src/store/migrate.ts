@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 
 import { SchemaTooNewError } from '../errors/database.js';
 import type { M28Database } from './M28Store.js';
+import type { TransactionRunner } from './postgresTransaction.js';
 import { translateDatabaseError } from './sqlstate.js';
 
 /** Options for `migrate()`. */
@@ -72,17 +73,21 @@ export function readMigrations(folder: string = defaultMigrationsFolder()): Migr
 /**
  * Applies every pending migration in one transaction, under an advisory lock so that
  * concurrent migrators queue instead of colliding. Running it again changes nothing.
+ *
+ * `transaction` runs that transaction; `db.transaction` when left out. `M28Store.migrate()`
+ * passes its own, which survives a connection lost mid-migration.
  * @throws {@link SchemaTooNewError} when the database has migrations this package lacks.
  */
 export async function migrate(
   db: M28Database,
   options: MigrateOptions = {},
+  transaction: TransactionRunner = (work) => db.transaction(work),
 ): Promise<MigrateResult> {
   const migrations = readMigrations(options.migrationsFolder);
   const knownVersion = Math.max(-1, ...migrations.map((migration) => migration.version));
 
   try {
-    return await db.transaction(async (tx) => {
+    return await transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
       const applied = await appliedVersions(tx);
       const newest = Math.max(-1, ...applied);

@@ -1,5 +1,6 @@
 import {
   AuditAppendOnlyError,
+  ConnectionLostError,
   M28DatabaseError,
   NoPreviousVersionError,
   NotFoundError,
@@ -11,6 +12,7 @@ import {
 } from '../errors/database.js';
 import { isM28Error, type M28Error } from '../errors/M28Error.js';
 import { ValidationError } from '../errors/ValidationError.js';
+import { isConnectionLost } from './postgresTransaction.js';
 
 /** SQLSTATEs the M28 SQL functions raise, and the PostgreSQL ones the store reacts to. */
 export const SQLSTATE = {
@@ -104,6 +106,11 @@ export function translateDatabaseError(error: unknown): M28Error {
   }
 
   const pgError = findPgError(error);
+  if (isConnectionLost(error)) {
+    return new ConnectionLostError('M28_CONNECTION_LOST', 'the database connection was lost', {
+      sqlState: pgError?.code ?? '',
+    });
+  }
   if (!pgError) {
     const message = error instanceof Error ? error.name : 'unknown error';
 
