@@ -260,9 +260,11 @@ export class M28Ops extends EventEmitter<OpsEvents> {
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
       ...definedOnly({ leaseChecks: options.leaseChecks }),
     });
+    // One id per instance: its shared-trip messages and its breaker reports carry it.
+    const instanceId = randomUUID();
     this.#sharedTrip =
       options.store && options.sharedTrip
-        ? new SharedTrip(options.store, this.breakers, randomUUID(), (error) =>
+        ? new SharedTrip(options.store, this.breakers, instanceId, (error) =>
             this.emit('error', error),
           )
         : undefined;
@@ -299,6 +301,7 @@ export class M28Ops extends EventEmitter<OpsEvents> {
           registry: this.breakers,
           monitor: this.monitor,
           alerts: this.alertEvaluator,
+          instanceId,
           ...definedOnly({
             // Passed as given, 0 included, so that the sink validates them.
             flushIntervalMs: options.flushIntervalMs,

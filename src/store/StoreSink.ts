@@ -100,6 +100,12 @@ export interface StoreSinkOptions {
    * @defaultValue 30000
    */
   readonly storeTimeoutMs?: number;
+  /**
+   * This instance's id in `provider_breaker_reports`, where each instance's breaker state is
+   * kept so that the health row shows the worst of them.
+   * @defaultValue a random UUID
+   */
+  readonly instanceId?: string;
 }
 
 // setInterval and setTimeout fire after 1 ms when asked for more than 2^31 - 1 ms.
@@ -119,6 +125,9 @@ function positiveInteger(value: number | undefined, field: string): number | und
 }
 
 const noop = () => undefined;
+
+// The shortest time an instance's breaker report stays in the health row's worst-of.
+const MIN_FRESH_MS = 15_000;
 
 /**
  * Persists the registry's and the monitor's state without touching the call path: it buffers
@@ -143,6 +152,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   readonly #flushIntervalMs: number;
   readonly #maxBufferedEvents: number;
   readonly #storeTimeoutMs: number;
+  readonly #instanceId: string;
   readonly #sync: ToggleSync;
   readonly #stats: StoreSinkStats = {
     statements: 0,
@@ -177,6 +187,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     this.#maxBufferedEvents =
       positiveInteger(options.maxBufferedEvents, 'maxBufferedEvents') ?? 10_000;
     this.#storeTimeoutMs = positiveInteger(options.storeTimeoutMs, 'storeTimeoutMs') ?? 30_000;
+    this.#instanceId = options.instanceId ?? randomUUID();
     this.#sync = new ToggleSync({
       store: this.#store,
       monitor: this.#monitor,
@@ -441,6 +452,10 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
         failures_delta: delta('failures'),
         rejects_delta: delta('rejects'),
         timeouts_delta: delta('timeouts'),
+        instance_id: this.#instanceId,
+        // A report counts for three flushes, so an instance still calling stays in the
+        // worst-of; an open breaker's counts until its next attempt whatever this says.
+        fresh_ms: Math.max(3 * this.#flushIntervalMs, MIN_FRESH_MS),
       },
     };
   }

@@ -10,6 +10,7 @@ import {
   jsonb,
   numeric,
   pgSchema,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -260,6 +261,42 @@ export const providerHealthStatus = m28.table(
     check('provider_health_status_service_type_check', nameCheck('service_type')),
     check('provider_health_status_failures_check', sql`circuit_breaker_failures >= 0`),
     check('provider_health_status_success_rate_check', sql`success_rate between 0 and 1`),
+  ],
+);
+
+/**
+ * Each instance's last report of its breaker for a provider. Breakers live in each process;
+ * `record_provider_snapshots()` keeps one row per instance here and writes the worst fresh
+ * report (open, then half-open, then closed) into `provider_health_status`, so an instance
+ * whose breaker is closed cannot hide another's open one. Not in the M28 spec: an addition.
+ */
+export const providerBreakerReports = m28.table(
+  'provider_breaker_reports',
+  {
+    /** Provider name. */
+    providerName: text('provider_name').notNull(),
+    /** Service type. */
+    serviceType: text('service_type').notNull(),
+    /** The reporting instance: a random id per `createOps()`. */
+    instanceId: text('instance_id').notNull(),
+    /** The status the instance derived: healthy, degraded or unhealthy. */
+    status: healthStatusEnum('status').notNull(),
+    /** The instance's breaker state. */
+    circuitBreakerState: breakerStateEnum('circuit_breaker_state').notNull(),
+    /** The instance's consecutive failures. */
+    circuitBreakerFailures: integer('circuit_breaker_failures').notNull().default(0),
+    /** When the instance's breaker opened, while open. */
+    circuitBreakerOpenedAt: timestamp('circuit_breaker_opened_at', { withTimezone: true }),
+    /** When the instance's open breaker lets a trial through. */
+    circuitBreakerNextAttempt: timestamp('circuit_breaker_next_attempt', { withTimezone: true }),
+    /** Until when the report counts; an open breaker's also counts until its next attempt. */
+    freshUntil: timestamp('fresh_until', { withTimezone: true }).notNull(),
+    /** When the instance last reported. */
+    reportedAt: timestamp('reported_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.providerName, t.serviceType, t.instanceId] }),
+    check('provider_breaker_reports_failures_check', sql`circuit_breaker_failures >= 0`),
   ],
 );
 

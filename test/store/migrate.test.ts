@@ -17,6 +17,7 @@ const M28_TABLES = [
   'secrets_config',
   'secrets_rotation_log',
   'provider_health_status',
+  'provider_breaker_reports',
   'provider_operational_events',
   'provider_config',
   'operational_metrics',
