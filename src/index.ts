@@ -44,6 +44,7 @@ export {
   RotationNotOpenError,
   SchemaTooNewError,
   SecretRetiredError,
+  isAuditAppendOnlyError,
   isConnectionLostError,
   isNoPreviousVersionError,
   isNotFoundError,

@@ -254,11 +254,14 @@ export class M28Ops extends EventEmitter<OpsEvents> {
     this.monitor = new ProviderHealthMonitor({
       registry: this.breakers,
       ...(options.store ? { store: options.store } : {}),
-      ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
-      ...(options.checkTimeoutMs ? { checkTimeoutMs: options.checkTimeoutMs } : {}),
-      ...(options.maxConcurrentChecks ? { maxConcurrentChecks: options.maxConcurrentChecks } : {}),
-      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
-      ...definedOnly({ leaseChecks: options.leaseChecks }),
+      // Passed as given, 0 included, so that the monitor validates them.
+      ...definedOnly({
+        intervalMs: options.intervalMs,
+        checkTimeoutMs: options.checkTimeoutMs,
+        maxConcurrentChecks: options.maxConcurrentChecks,
+        thresholds: options.thresholds,
+        leaseChecks: options.leaseChecks,
+      }),
     });
     // One id per instance: its shared-trip messages and its breaker reports carry it.
     const instanceId = randomUUID();

@@ -82,6 +82,14 @@ describe('createOps', () => {
     }
   });
 
+  it('refuses a zero check interval, check timeout or concurrency instead of defaulting', () => {
+    for (const option of ['intervalMs', 'checkTimeoutMs', 'maxConcurrentChecks'] as const) {
+      expect(() => createOps({ [option]: 0 })).toThrow(
+        expect.objectContaining({ code: 'M28_VALIDATION', field: option }),
+      );
+    }
+  });
+
   it('runs in memory without a store', async () => {
     const ops = createOps({ providers: { 'stripe/payment': {} } });
     await ops.start();

@@ -78,6 +78,8 @@ export const isNotFoundError = guardFor<NotFoundError>('M28_NOT_FOUND');
 export const isSecretRetiredError = guardFor<SecretRetiredError>('M28_SECRET_RETIRED');
 /** True when `error` is a {@link PermissionDeniedError}. */
 export const isPermissionDeniedError = guardFor<PermissionDeniedError>('M28_PERMISSION_DENIED');
+/** True when `error` is an {@link AuditAppendOnlyError}. */
+export const isAuditAppendOnlyError = guardFor<AuditAppendOnlyError>('M28_AUDIT_APPEND_ONLY');
 /** True when `error` is a {@link ConnectionLostError}. */
 export const isConnectionLostError = guardFor<ConnectionLostError>('M28_CONNECTION_LOST');
 /** True when `error` is a {@link SchemaTooNewError}. */

@@ -266,7 +266,8 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
    * Closes a provider's breaker and clears its failures, through
    * `m28.reset_circuit_breaker()`: the runbook's "force circuit breaker reset".
    * @throws {@link ValidationError} for bad input, before any query; {@link M28Error} with
-   * code `M28_NO_STORE` without a store.
+   * code `M28_NO_STORE` without a store; {@link PermissionDeniedError} for a role that may
+   * not reset.
    */
   async resetBreaker(input: ResetBreakerInput): Promise<void> {
     const key = keyOf(input.provider?.trim?.() ?? '', input.service?.trim?.() ?? '');

@@ -2,7 +2,9 @@ import type { HealthStatus } from '../domain/vocabularies.js';
 
 /**
  * A health check for one provider and service. It passes when it resolves, and fails when
- * it throws, rejects, or resolves to `false`. `signal` aborts when the check's time is up.
+ * it throws, rejects, resolves to `false`, or resolves to an object whose `ok` is `false`
+ * (a fetch `Response` with an error status, say; the reason is then `unhealthy`). `signal`
+ * aborts when the check's time is up.
  */
 export type HealthCheck = (signal: AbortSignal) => unknown;
 

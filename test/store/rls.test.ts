@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AuditAppendOnlyError,
+  isAuditAppendOnlyError,
   isPermissionDeniedError,
   M28_ROLES,
   NotFoundError,
@@ -227,7 +228,7 @@ function probe(
       if (isPermissionDeniedError(error)) {
         return 'denied';
       }
-      if (error instanceof AuditAppendOnlyError) {
+      if (isAuditAppendOnlyError(error)) {
         return 'append-only';
       }
       throw error;
