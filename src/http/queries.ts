@@ -17,15 +17,20 @@ interface HealthRow {
   failure_count: number;
   last_health_check: string | Date | null;
   circuit_breaker_next_attempt: string | Date | null;
+  maintenance_until: string | Date | null;
   stale: boolean;
 }
+
+// Roles that may read provider_config, where a maintenance window's end is kept.
+const CONFIG_READERS: readonly M28Role[] = ['m28_superadmin', 'm28_admin'];
 
 const iso = (value: string | Date | null) =>
   value === null ? null : new Date(value).toISOString();
 
 /**
  * The Provider Health Response from `provider_health_status`, read under `role`: what every
- * instance reported, as row-level security lets the role see it.
+ * instance reported, as row-level security lets the role see it. `maintenance_until` comes
+ * from `provider_config`, which only superadmin and admin may read; it is null for others.
  */
 export async function readHealth(
   store: M28Store,
@@ -33,16 +38,21 @@ export async function readHealth(
   provider: string | undefined,
   staleAfterMs: number,
 ): Promise<ProviderHealthResponse> {
+  const window = CONFIG_READERS.includes(role)
+    ? sql`(select c.maintenance_until from m28.provider_config c
+          where c.provider_name = h.provider_name and c.service_type = h.service_type
+            and c.maintenance_mode)`
+    : sql`null::timestamptz`;
   const rows = await store.withRole(role, (tx) =>
     store.query<HealthRow>(
-      sql`select provider_name, service_type, status, circuit_breaker_state, enabled,
-          maintenance_mode, response_time_ms, success_rate, failure_count, last_health_check,
-          circuit_breaker_next_attempt,
-          coalesce(last_health_check, updated_at)
+      sql`select h.provider_name, h.service_type, h.status, h.circuit_breaker_state, h.enabled,
+          h.maintenance_mode, h.response_time_ms, h.success_rate, h.failure_count,
+          h.last_health_check, h.circuit_breaker_next_attempt, ${window} as maintenance_until,
+          coalesce(h.last_health_check, h.updated_at)
             < now() - make_interval(secs => ${staleAfterMs / 1000}) as stale
-        from m28.provider_health_status
-        where ${provider ?? null}::text is null or provider_name = ${provider ?? null}
-        order by provider_name, service_type`,
+        from m28.provider_health_status h
+        where ${provider ?? null}::text is null or h.provider_name = ${provider ?? null}
+        order by h.provider_name, h.service_type`,
       tx,
     ),
   );
@@ -59,7 +69,7 @@ export async function readHealth(
     last_health_check: iso(row.last_health_check),
     available: row.enabled && !row.maintenance_mode && row.circuit_breaker_state !== 'open',
     stale: row.stale,
-    maintenance_until: null,
+    maintenance_until: iso(row.maintenance_until),
     circuit_breaker_next_attempt: iso(row.circuit_breaker_next_attempt),
   }));
 

@@ -108,6 +108,34 @@ describe.each(backends)('createAdminHandler endpoints on %s', (backend) => {
     expect(restored.body.status).toBe('healthy');
   });
 
+  it('shows a maintenance window’s end to admin, and not to a monitor', async () => {
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const toggle = {
+      provider_name: 'stripe',
+      service_type: 'payment',
+      enabled: true,
+      reason: 'planned upgrade',
+      maintenance_mode: true,
+      maintenance_until: until,
+    };
+    expect((await api.call('admin', 'POST', '/admin/providers/toggle', toggle)).status).toBe(200);
+    try {
+      const path = '/admin/providers/health?provider=stripe';
+      const admin = await api.call('admin', 'GET', path);
+      const monitor = await api.call('monitor', 'GET', path);
+
+      expect(admin.body.providers[0]).toMatchObject({ maintenance_mode: true });
+      expect(Date.parse(admin.body.providers[0].maintenance_until)).toBe(Date.parse(until));
+      expect(monitor.body.providers[0]).toMatchObject({
+        maintenance_mode: true,
+        maintenance_until: null,
+      });
+    } finally {
+      const back = { ...toggle, maintenance_mode: false, maintenance_until: undefined };
+      await api.call('admin', 'POST', '/admin/providers/toggle', { ...back, reason: 'done' });
+    }
+  });
+
   it('resets a breaker with POST /admin/providers/reset', async () => {
     const reset = { provider_name: 'twilio', service_type: 'sms', reason: 'provider recovered' };
     const answer = await api.call('admin', 'POST', '/admin/providers/reset', reset);
