@@ -62,10 +62,18 @@ describe.runIf(DATABASE_URL)(onPostgres('Connections killed under transactions')
     expect(errors.length).toBeGreaterThan(0);
     expect(committed).toBeGreaterThan(0);
     expect(errors.filter((error) => !isConnectionLostError(error))).toEqual([]);
-    // The pool reconnects, and no connection was left inside a transaction.
-    const [row] = await store.withRole('m28_admin', (tx) =>
-      store.query<{ n: number }>(sql`select count(*)::int as n from m28.provider_config`, tx),
-    );
+    // The pool reconnects, and no connection was left inside a transaction. The last kill
+    // can still be on its way to idle pooled connections (four at most), which calls meet.
+    let row: { n: number } | undefined;
+    for (let attempt = 0; attempt < 5 && !row; attempt += 1) {
+      try {
+        [row] = await store.withRole('m28_admin', (tx) =>
+          store.query<{ n: number }>(sql`select count(*)::int as n from m28.provider_config`, tx),
+        );
+      } catch (error) {
+        expect(isConnectionLostError(error)).toBe(true);
+      }
+    }
     expect(row?.n).toBeGreaterThanOrEqual(0);
     const stuck = await admin`select count(*)::int as n from pg_stat_activity
       where datname = ${databaseOf(database.url!)} and state = 'idle in transaction'`;
