@@ -41,7 +41,8 @@ export class AuditAppendOnlyError extends M28DatabaseError {}
 /**
  * The connection under the call was lost: the server ended it (SQLSTATE 57P01 and kin) or the
  * network did. Nothing of the call's transaction was committed, unless the loss came during
- * `COMMIT` itself, whose outcome is then unknown. The pool reconnects on the next call.
+ * `COMMIT` itself, whose outcome is then unknown. The pool replaces the connection; a retry
+ * goes through.
  */
 export class ConnectionLostError extends M28DatabaseError {}
 /** The database holds an M28 schema newer than this version of m28-ops knows. */
