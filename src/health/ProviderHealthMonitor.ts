@@ -1,18 +1,21 @@
-import { randomUUID } from 'node:crypto';
-
-import { sql } from 'drizzle-orm';
 import { EventEmitter } from 'eventemitter3';
 
 import type { CircuitBreakerRegistry } from '../breakers/CircuitBreakerRegistry.js';
-import { deriveStatus, type StatusThresholds } from '../domain/status.js';
+import type { deriveStatus } from '../domain/status.js';
 import type { HealthStatus } from '../domain/vocabularies.js';
-import { M28Error } from '../errors/M28Error.js';
 import type { M28Store } from '../store/M28Store.js';
-import { CheckRunner, REFUSED_CHECK_REASONS } from './CheckRunner.js';
+import { BreakerWatch } from './BreakerWatch.js';
+import { CheckRunner } from './CheckRunner.js';
+import { CheckSchedule } from './CheckSchedule.js';
+import { HealthCheckLease } from './HealthCheckLease.js';
 import { toHealthResponse, toProviderHealth } from './healthResponse.js';
 import { MaintenanceExpiry } from './MaintenanceExpiry.js';
+import type { MonitorEvents } from './MonitorEvents.js';
+import { LocalChanges, requireStore, toggleStateOf } from './OperatorChanges.js';
 import { resolveIntervalMs, resolveMonitorOptions } from './options.js';
-import { accessOf, createRecord, keyOf, type ProviderRecord } from './ProviderRecord.js';
+import type { ProviderHealthMonitorOptions } from './ProviderHealthMonitorOptions.js';
+import { accessOf, keyOf } from './ProviderRecord.js';
+import { ProviderRecords, type ToggleState } from './ProviderRecords.js';
 import {
   callResetBreaker,
   callToggleProvider,
@@ -20,77 +23,11 @@ import {
   type ResetBreakerInput,
   type ToggleInput,
 } from './toggles.js';
-import type {
-  BreakerResetEvent,
-  HealthCheck,
-  HealthCheckResult,
-  ProviderHealthResponse,
-  ProviderStatusEvent,
-  ProviderToggleEvent,
-} from './types.js';
+import type { HealthCheck, HealthCheckResult, ProviderHealthResponse } from './types.js';
 
-/** Events of {@link ProviderHealthMonitor}. */
-export interface MonitorEvents {
-  /** A health check ran, or was refused by the breaker. */
-  'health:checked': (result: HealthCheckResult) => void;
-  /** A provider's derived status changed. */
-  'provider:status': (event: ProviderStatusEvent) => void;
-  /** A provider was enabled, disabled, or put in or out of maintenance. */
-  'provider:toggle': (event: ProviderToggleEvent) => void;
-  /** An operator reset a breaker. */
-  'breaker:reset': (event: BreakerResetEvent) => void;
-  /** A background task failed; the monitor keeps running. */
-  error: (error: Error) => void;
-}
-
-/** Options of {@link ProviderHealthMonitor}. */
-export interface ProviderHealthMonitorOptions {
-  /** The breakers that checks and live calls go through. */
-  readonly registry: CircuitBreakerRegistry;
-  /** Where toggles and resets are recorded. Toggles need one; checks do not. */
-  readonly store?: M28Store;
-  /**
-   * Milliseconds between a provider's health checks, from 1 to 2 147 483 647.
-   * @defaultValue 300000
-   */
-  readonly intervalMs?: number;
-  /**
-   * Milliseconds a health check may take before it fails with `timeout`.
-   * @defaultValue 10000
-   */
-  readonly checkTimeoutMs?: number;
-  /**
-   * Health checks that may run at once, from 1 to 1000.
-   * @defaultValue 4
-   */
-  readonly maxConcurrentChecks?: number;
-  /**
-   * Milliseconds of calls and checks the success rate and average response time are over.
-   * The window moves in tenths of its length. The spec's alerts count failures in 5 minutes.
-   * @defaultValue 300000
-   */
-  readonly successRateWindowMs?: number;
-  /** Thresholds of the status rules; see {@link deriveStatus}. */
-  readonly thresholds?: Partial<StatusThresholds>;
-  /**
-   * With a store, each scheduled check first claims a lease on the provider's health row,
-   * so that one instance checks a provider per interval however many share the database.
-   * @defaultValue true
-   */
-  readonly leaseChecks?: boolean;
-}
-
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
-
-/** A provider's toggles, as {@link ProviderHealthMonitor.applyToggle} applies them. */
-export interface ToggleState {
-  /** Whether calls may reach the provider. */
-  enabled: boolean;
-  /** Whether the provider is in maintenance: calls are blocked. */
-  maintenanceMode: boolean;
-  /** When maintenance ends by itself, or null; ignored outside maintenance. */
-  maintenanceUntil: Date | null;
-}
+export type { MonitorEvents } from './MonitorEvents.js';
+export type { ProviderHealthMonitorOptions } from './ProviderHealthMonitorOptions.js';
+export type { ToggleState } from './ProviderRecords.js';
 
 /**
  * Checks providers on an interval through their breakers, derives each one's status, and
@@ -107,21 +44,16 @@ export interface ToggleState {
 export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   readonly #registry: CircuitBreakerRegistry;
   readonly #store: M28Store | undefined;
-  readonly #leaseChecks: boolean;
-  // Names this instance as a lease owner.
-  readonly #instanceId = randomUUID();
   readonly #intervalMs: number;
-  readonly #windowMs: number;
-  readonly #thresholds: StatusThresholds;
-  readonly #records = new Map<string, ProviderRecord>();
+  readonly #records: ProviderRecords;
   readonly #runner: CheckRunner;
+  readonly #schedule: CheckSchedule;
   readonly #expiry: MaintenanceExpiry | undefined;
+  readonly #watch: BreakerWatch;
   // Toggles this instance is making, by key: their NOTIFY echo must not be taken as remote.
-  readonly #localToggles = new Map<string, number>();
-  readonly #localResets = new Map<string, number>();
-  #evaluationQueued = false;
+  readonly #localToggles = new LocalChanges();
+  readonly #localResets = new LocalChanges();
   #started = false;
-  #listening = false;
 
   /** @throws {@link ValidationError} when an option is out of range. */
   constructor(options: ProviderHealthMonitorOptions) {
@@ -129,25 +61,29 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     const tuning = resolveMonitorOptions(options);
     this.#registry = options.registry;
     this.#store = options.store;
-    this.#leaseChecks = options.leaseChecks ?? true;
     this.#intervalMs = tuning.intervalMs;
-    this.#windowMs = tuning.successRateWindowMs;
-    this.#thresholds = tuning.thresholds;
+    this.#records = new ProviderRecords(tuning);
     this.#runner = new CheckRunner(
       this.#registry,
       tuning.checkTimeoutMs,
       tuning.maxConcurrentChecks,
     );
+    this.#schedule = new CheckSchedule(
+      new HealthCheckLease(options.store, options.leaseChecks ?? true),
+      (provider, service) => this.check(provider, service),
+      (error) => this.emit('error', error),
+    );
     this.#expiry = options.store
       ? new MaintenanceExpiry(options.store, {
           untilOf: (provider, service) =>
-            this.#records.get(keyOf(provider, service))?.maintenanceUntil ?? null,
+            this.#records.find(provider, service)?.maintenanceUntil ?? null,
           apply: (provider, service, state, meta) =>
             this.applyToggle(provider, service, state, meta),
           error: (error) => this.emit('error', error),
         })
       : undefined;
-    this.#listen(true);
+    this.#watch = new BreakerWatch(this.#registry, () => this.evaluate());
+    this.#watch.listen(true);
   }
 
   /**
@@ -163,11 +99,11 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   ): void {
     const intervalMs = resolveIntervalMs(options.intervalMs, this.#intervalMs);
     this.#registry.register(provider, service);
-    const record = this.#record(provider, service);
+    const record = this.#records.get(provider, service);
     record.check = check;
     record.intervalMs = intervalMs;
     if (this.#started) {
-      this.#schedule(record);
+      this.#schedule.start(record);
     }
   }
 
@@ -178,10 +114,10 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     }
 
     this.#started = true;
-    this.#listen(true);
+    this.#watch.listen(true);
     this.#expiry?.resume();
     for (const record of this.#records.values()) {
-      this.#schedule(record);
+      this.#schedule.start(record);
       this.#expiry?.arm(record.provider, record.service, record.maintenanceUntil);
     }
   }
@@ -190,23 +126,17 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   close(): void {
     this.#started = false;
     for (const record of this.#records.values()) {
-      clearInterval(record.timer);
-      record.timer = undefined;
+      this.#schedule.stop(record);
     }
     this.#expiry?.stop();
-    this.#listen(false);
+    this.#watch.listen(false);
   }
 
   /** Runs one provider's check now, through its breaker, as the spec's check function does. */
   async check(provider: string, service: string): Promise<HealthCheckResult> {
-    const record = this.#record(provider, service);
+    const record = this.#records.get(provider, service);
     const result = await this.#runner.run(record, record.check);
-    // A check the breaker refused was never made: it is no evidence either way.
-    if (result.passed || !REFUSED_CHECK_REASONS.has(result.reason ?? '')) {
-      record.lastCheck = result;
-      record.lastCheckPassed = result.passed;
-      record.failedChecksInARow = result.passed ? 0 : record.failedChecksInARow + 1;
-    }
+    this.#records.recordCheck(record, result);
     this.emit('health:checked', result);
     this.evaluate();
 
@@ -230,35 +160,24 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
    * not toggle.
    */
   async toggle(input: ToggleInput): Promise<HealthStatus> {
-    const store = this.#requireStore();
+    const store = requireStore(this.#store);
     const parsed = parseToggleInput(input);
-    const key = keyOf(parsed.provider, parsed.service);
-    this.#localToggles.set(key, (this.#localToggles.get(key) ?? 0) + 1);
+    const done = this.#localToggles.begin(keyOf(parsed.provider, parsed.service));
     let value: Awaited<ReturnType<typeof callToggleProvider>>;
     try {
       value = await callToggleProvider(store, input);
     } finally {
-      const left = (this.#localToggles.get(key) ?? 1) - 1;
-      if (left > 0) {
-        this.#localToggles.set(key, left);
-      } else {
-        this.#localToggles.delete(key);
-      }
+      done();
     }
-    this.applyToggle(
-      value.provider,
-      value.service,
-      {
-        enabled: value.enabled,
-        maintenanceMode: value.maintenanceMode ?? false,
-        maintenanceUntil: value.until ?? null,
-      },
-      { origin: 'local', actor: value.actor, reason: value.reason },
-    );
+    this.applyToggle(value.provider, value.service, toggleStateOf(value), {
+      origin: 'local',
+      actor: value.actor,
+      reason: value.reason,
+    });
 
     // Without a breaker here, this instance knows nothing better than the database's status.
     return this.#registry.get(value.provider, value.service)
-      ? this.#record(value.provider, value.service).status
+      ? this.#records.get(value.provider, value.service).status
       : value.status;
   }
 
@@ -271,17 +190,12 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
    */
   async resetBreaker(input: ResetBreakerInput): Promise<void> {
     const key = keyOf(input.provider?.trim?.() ?? '', input.service?.trim?.() ?? '');
-    this.#localResets.set(key, (this.#localResets.get(key) ?? 0) + 1);
+    const done = this.#localResets.begin(key);
     let value: Awaited<ReturnType<typeof callResetBreaker>>;
     try {
-      value = await callResetBreaker(this.#requireStore(), input);
+      value = await callResetBreaker(requireStore(this.#store), input);
     } finally {
-      const left = (this.#localResets.get(key) ?? 1) - 1;
-      if (left > 0) {
-        this.#localResets.set(key, left);
-      } else {
-        this.#localResets.delete(key);
-      }
+      done();
     }
     this.applyReset(value.provider, value.service, { origin: 'local', actor: value.actor });
   }
@@ -300,27 +214,13 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
       return;
     }
 
-    const record = this.#record(provider, service);
-    const until = state.maintenanceMode ? state.maintenanceUntil : null;
-    const changed =
-      record.enabled !== state.enabled ||
-      record.maintenanceMode !== state.maintenanceMode ||
-      record.maintenanceUntil?.getTime() !== until?.getTime();
-    record.enabled = state.enabled;
-    record.maintenanceMode = state.maintenanceMode;
-    record.maintenanceUntil = until;
+    const record = this.#records.get(provider, service);
+    const changed = this.#records.setToggles(record, state);
     this.#registry.setAccess(provider, service, accessOf(record));
     if (changed) {
       // Only on a change: a poll that repeats the state must not restart the expiry.
-      this.#expiry?.arm(provider, service, until);
-      this.emit('provider:toggle', {
-        provider,
-        service,
-        enabled: record.enabled,
-        maintenanceMode: record.maintenanceMode,
-        maintenanceUntil: record.maintenanceUntil,
-        ...meta,
-      });
+      this.#expiry?.arm(provider, service, changed.maintenanceUntil);
+      this.emit('provider:toggle', { provider, service, ...changed, ...meta });
     }
     this.evaluate();
   }
@@ -344,10 +244,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
     }
 
     breaker?.reset();
-    const record = this.#record(provider, service);
-    record.failedChecksInARow = 0;
-    record.lastCheckPassed = null;
-    record.window.clear(breaker?.snapshot().counters);
+    this.#records.clearEvidence(provider, service, breaker?.snapshot().counters);
     this.emit('breaker:reset', { provider, service, ...meta });
     this.evaluate();
   }
@@ -359,33 +256,9 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
   evaluate(): void {
     const now = Date.now();
     for (const breaker of this.#registry.list()) {
-      const record = this.#record(breaker.provider, breaker.service);
-      const recent = record.window.observe(breaker.counters, now);
-      record.successRate = recent.successRate;
-      record.responseTimeMs = recent.responseTimeMs;
-
-      const status = deriveStatus(
-        {
-          enabled: record.enabled,
-          maintenanceMode: record.maintenanceMode,
-          breakerState: breaker.circuit.state,
-          successRate: recent.successRate,
-          calls: recent.calls,
-          responseTimeMs: recent.responseTimeMs,
-          failedChecksInARow: record.failedChecksInARow,
-          lastCheckPassed: record.lastCheckPassed,
-        },
-        this.#thresholds,
-      );
-      if (status !== record.status) {
-        const from = record.status;
-        record.status = status;
-        this.emit('provider:status', {
-          provider: record.provider,
-          service: record.service,
-          from,
-          to: status,
-        });
+      const change = this.#records.derive(breaker, now);
+      if (change) {
+        this.emit('provider:status', change);
       }
     }
   }
@@ -401,7 +274,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
       .list()
       .filter((breaker) => filter.provider === undefined || breaker.provider === filter.provider)
       .map((breaker) =>
-        toProviderHealth(breaker, this.#record(breaker.provider, breaker.service), now),
+        toProviderHealth(breaker, this.#records.get(breaker.provider, breaker.service), now),
       );
 
     return toHealthResponse(providers);
@@ -409,7 +282,7 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
 
   /** The current status, success rate, response time and last check of one provider. */
   statusOf(provider: string, service: string) {
-    const record = this.#records.get(keyOf(provider, service));
+    const record = this.#records.find(provider, service);
 
     return record
       ? {
@@ -426,97 +299,4 @@ export class ProviderHealthMonitor extends EventEmitter<MonitorEvents> {
         }
       : undefined;
   }
-
-  #record(provider: string, service: string): ProviderRecord {
-    const key = keyOf(provider, service);
-    let record = this.#records.get(key);
-    if (!record) {
-      record = createRecord(provider, service, this.#intervalMs, this.#windowMs);
-      this.#records.set(key, record);
-    }
-
-    return record;
-  }
-
-  #schedule(record: ProviderRecord): void {
-    clearInterval(record.timer);
-    record.timer = undefined;
-    if (!record.check) {
-      return;
-    }
-
-    record.timer = setInterval(() => {
-      // A check slower than the interval must not pile up behind the concurrency bound.
-      if (record.checking) {
-        return;
-      }
-
-      record.checking = true;
-      this.#claim(record)
-        .then((claimed) => (claimed ? this.check(record.provider, record.service) : undefined))
-        .catch((error: unknown) => {
-          this.emit('error', asError(error));
-        })
-        .finally(() => {
-          record.checking = false;
-        });
-    }, record.intervalMs);
-    record.timer.unref?.();
-  }
-
-  // Leases last nine tenths of an interval: the next tick, here or elsewhere, finds it free.
-  async #claim(record: ProviderRecord): Promise<boolean> {
-    const store = this.#store;
-    if (!store || !this.#leaseChecks) {
-      return true;
-    }
-
-    const leaseMs = Math.max(1, Math.floor(record.intervalMs * 0.9));
-    const [row] = await store.withRole('m28_system', (tx) =>
-      store.query<{ claimed: boolean }>(
-        sql`select m28.claim_health_check(${record.provider}, ${record.service},
-          ${this.#instanceId}, ${leaseMs}) as claimed`,
-        tx,
-      ),
-    );
-
-    return row?.claimed === true;
-  }
-
-  #listen(on: boolean): void {
-    if (this.#listening === on) {
-      return;
-    }
-
-    this.#listening = on;
-    const method = on ? 'on' : 'off';
-    this.#registry[method]('breaker:open', this.#onBreakerChange);
-    this.#registry[method]('breaker:half_open', this.#onBreakerChange);
-    this.#registry[method]('breaker:close', this.#onBreakerChange);
-  }
-
-  #requireStore(): M28Store {
-    if (!this.#store) {
-      throw new M28Error(
-        'M28_NO_STORE',
-        'toggles and resets are audited in the database: give the monitor a store',
-      );
-    }
-
-    return this.#store;
-  }
-
-  // Deferred to a microtask, so that a breaker's own event reaches every listener before the
-  // status change it causes, and a burst of transitions is evaluated once.
-  readonly #onBreakerChange = (): void => {
-    if (this.#evaluationQueued) {
-      return;
-    }
-
-    this.#evaluationQueued = true;
-    queueMicrotask(() => {
-      this.#evaluationQueued = false;
-      this.evaluate();
-    });
-  };
 }
