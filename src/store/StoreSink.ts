@@ -1,45 +1,20 @@
-import { randomUUID } from 'node:crypto';
-
 import { sql } from 'drizzle-orm';
 import { EventEmitter } from 'eventemitter3';
 
-import type {
-  BreakerCloseEvent,
-  BreakerKey,
-  BreakerOpenEvent,
-  CircuitBreakerRegistry,
-} from '../breakers/CircuitBreakerRegistry.js';
-import type {
-  BreakerCounters,
-  BreakerSnapshot,
-  ProviderBreaker,
-} from '../breakers/ProviderBreaker.js';
-import { ValidationError } from '../errors/ValidationError.js';
+import type { CircuitBreakerRegistry } from '../breakers/CircuitBreakerRegistry.js';
 import type { ProviderHealthMonitor } from '../health/ProviderHealthMonitor.js';
-import type { HealthCheckResult, ProviderStatusEvent } from '../health/types.js';
-import type { AlertEvents, AlertRaisedEvent, AlertResolvedEvent } from '../metrics/alerts.js';
-import type { Listenable } from '../metrics/options.js';
 import { asError, STORE_TIMEOUT_CODE, withDeadline } from './deadline.js';
+import { EventBuffer } from './eventBuffer.js';
+import { FlushBackoff, LateFlush, PromptFlush } from './flushRetry.js';
 import type { M28Store } from './M28Store.js';
-import {
-  alertRaisedEvent,
-  alertResolvedEvent,
-  breakerCloseEvent,
-  breakerHalfOpenEvent,
-  breakerOpenEvent,
-  checkFailedEvent,
-  statusChangeEvent,
-  type EventDraft,
-  type PendingEvent,
-} from './operationalEvents.js';
-import { ToggleSync } from './ToggleSync.js';
+import type { EventDraft } from './operationalEvents.js';
 import { restoreProviders } from './restore.js';
+import { sinkSettings, type StoreSinkOptions } from './sinkOptions.js';
+import { SnapshotRows } from './snapshotRows.js';
+import { SourceListeners } from './sourceListeners.js';
+import { ToggleSync } from './ToggleSync.js';
 
-/** What was last written for one provider, and by which breaker. */
-interface Persisted {
-  readonly breaker: ProviderBreaker | undefined;
-  readonly counters: BreakerCounters;
-}
+export type { StoreSinkOptions } from './sinkOptions.js';
 
 /** Counts of what the sink wrote, for benchmarks and tests. */
 export interface StoreSinkStats {
@@ -67,67 +42,7 @@ export interface StoreSinkEvents {
   error: (error: Error) => void;
 }
 
-/** Options of {@link StoreSink}. */
-export interface StoreSinkOptions {
-  /** Where snapshots and events are written, as `m28_system`. */
-  readonly store: M28Store;
-  /** The breakers whose counters and transitions are written. */
-  readonly registry: CircuitBreakerRegistry;
-  /** The monitor whose statuses and checks are written, and which toggles are applied to. */
-  readonly monitor: ProviderHealthMonitor;
-  /** The alert evaluator whose transitions are written as `alert_raised` and `alert_resolved`. */
-  readonly alerts?: Listenable<AlertEvents>;
-  /**
-   * Milliseconds between snapshot flushes.
-   * @defaultValue 5000
-   */
-  readonly flushIntervalMs?: number;
-  /**
-   * Most events held while the database is slow or down.
-   * @defaultValue 10000
-   */
-  readonly maxBufferedEvents?: number;
-  /**
-   * Milliseconds between polls of the toggles; 1000 when the driver cannot LISTEN.
-   * @defaultValue 5000
-   */
-  readonly pollIntervalMs?: number;
-  /**
-   * Milliseconds a flush or a toggle poll may take before it counts as failed and is tried
-   * again, so that a hung connection stalls neither the loop nor `close()`. The next flush
-   * waits for a timed-out one for up to ten such deadlines, and counts it if it commits;
-   * only a transaction hung longer than that can have its counter deltas written twice.
-   * @defaultValue 30000
-   */
-  readonly storeTimeoutMs?: number;
-  /**
-   * This instance's id in `provider_breaker_reports`, where each instance's breaker state is
-   * kept so that the health row shows the worst of them.
-   * @defaultValue a random UUID
-   */
-  readonly instanceId?: string;
-}
-
-// setInterval and setTimeout fire after 1 ms when asked for more than 2^31 - 1 ms.
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
-
-function positiveInteger(value: number | undefined, field: string): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_DELAY_MS) {
-    throw new ValidationError([
-      { field, rule: `must be an integer from 1 to ${MAX_TIMER_DELAY_MS}`, received: value },
-    ]);
-  }
-
-  return value;
-}
-
 const noop = () => undefined;
-
-// The shortest time an instance's breaker report stays in the health row's worst-of.
-const MIN_FRESH_MS = 15_000;
 
 /**
  * Persists the registry's and the monitor's state without touching the call path: it buffers
@@ -148,11 +63,8 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   readonly #store: M28Store;
   readonly #registry: CircuitBreakerRegistry;
   readonly #monitor: ProviderHealthMonitor;
-  readonly #alerts: StoreSinkOptions['alerts'];
   readonly #flushIntervalMs: number;
-  readonly #maxBufferedEvents: number;
   readonly #storeTimeoutMs: number;
-  readonly #instanceId: string;
   readonly #sync: ToggleSync;
   readonly #stats: StoreSinkStats = {
     statements: 0,
@@ -162,36 +74,54 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     dropped: 0,
     failures: 0,
   };
-  #events: PendingEvent[] = [];
-  readonly #persisted = new Map<string, Persisted>();
-  readonly #dirty = new Set<string>();
+  readonly #events: EventBuffer;
+  readonly #snapshots: SnapshotRows;
+  readonly #backoff = new FlushBackoff();
+  readonly #lateFlush: LateFlush;
+  readonly #listeners: SourceListeners;
+  readonly #prompt: PromptFlush;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #promptTimer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
-  #lateWrite: Promise<void> | undefined;
-  #lateSince = 0;
   #queued: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  #retryAt = 0;
-  #failuresInARow = 0;
   #started = false;
 
   /** @throws {@link ValidationError} when an interval, the bound or the timeout is out of range. */
   constructor(options: StoreSinkOptions) {
     super();
+    const settings = sinkSettings(options);
     this.#store = options.store;
     this.#registry = options.registry;
     this.#monitor = options.monitor;
-    this.#alerts = options.alerts;
-    this.#flushIntervalMs = positiveInteger(options.flushIntervalMs, 'flushIntervalMs') ?? 5000;
-    this.#maxBufferedEvents =
-      positiveInteger(options.maxBufferedEvents, 'maxBufferedEvents') ?? 10_000;
-    this.#storeTimeoutMs = positiveInteger(options.storeTimeoutMs, 'storeTimeoutMs') ?? 30_000;
-    this.#instanceId = options.instanceId ?? randomUUID();
+    this.#flushIntervalMs = settings.flushIntervalMs;
+    this.#storeTimeoutMs = settings.storeTimeoutMs;
+    this.#events = new EventBuffer(settings.maxBufferedEvents, (dropped) => {
+      this.#stats.dropped += dropped;
+      this.emit('store:dropped', { events: dropped, totalDropped: this.#stats.dropped });
+    });
+    this.#snapshots = new SnapshotRows({
+      registry: this.#registry,
+      monitor: this.#monitor,
+      instanceId: settings.instanceId,
+      flushIntervalMs: settings.flushIntervalMs,
+    });
+    this.#lateFlush = new LateFlush(settings.storeTimeoutMs);
+    this.#prompt = new PromptFlush(
+      this.#backoff,
+      () => this.#flushInBackground(),
+      () => this.#started,
+    );
+    this.#listeners = new SourceListeners(
+      { registry: this.#registry, monitor: this.#monitor, alerts: options.alerts },
+      {
+        enqueue: (event) => this.#enqueue(event),
+        mark: (provider, service) => this.#snapshots.mark(provider, service),
+      },
+    );
     this.#sync = new ToggleSync({
       store: this.#store,
       monitor: this.#monitor,
-      pollIntervalMs: positiveInteger(options.pollIntervalMs, 'pollIntervalMs'),
+      pollIntervalMs: settings.pollIntervalMs,
       timeoutMs: this.#storeTimeoutMs,
       onError: (error) => this.emit('error', error),
     });
@@ -230,13 +160,7 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
     }
 
     this.#closing = undefined;
-    this.#registry.on('breaker:open', this.#onOpen);
-    this.#registry.on('breaker:half_open', this.#onHalfOpen);
-    this.#registry.on('breaker:close', this.#onClose);
-    this.#monitor.on('provider:status', this.#onStatus);
-    this.#monitor.on('health:checked', this.#onChecked);
-    this.#alerts?.on('alert:raised', this.#onAlertRaised);
-    this.#alerts?.on('alert:resolved', this.#onAlertResolved);
+    this.#listeners.attach();
     this.#timer = setInterval(() => this.#flushInBackground(), this.#flushIntervalMs);
     this.#timer.unref?.();
   }
@@ -258,18 +182,11 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
 
   async #stop(): Promise<void> {
     clearInterval(this.#timer);
-    clearTimeout(this.#promptTimer);
+    this.#prompt.cancel();
     this.#timer = undefined;
-    this.#promptTimer = undefined;
-    this.#registry.off('breaker:open', this.#onOpen);
-    this.#registry.off('breaker:half_open', this.#onHalfOpen);
-    this.#registry.off('breaker:close', this.#onClose);
-    this.#monitor.off('provider:status', this.#onStatus);
-    this.#monitor.off('health:checked', this.#onChecked);
-    this.#alerts?.off('alert:raised', this.#onAlertRaised);
-    this.#alerts?.off('alert:resolved', this.#onAlertResolved);
+    this.#listeners.detach();
     await this.#sync.close();
-    this.#retryAt = 0;
+    this.#backoff.skip();
     await this.flush().catch((error: unknown) => this.emit('error', asError(error)));
   }
 
@@ -299,28 +216,18 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
   }
 
   async #write(): Promise<void> {
-    // A transaction that outlived its deadline may still commit: none starts beside it, for
-    // ten deadlines. A connection hung longer than that is given up on, so that the sink
-    // lives on; should that one commit even later, its counts are written twice.
-    if (this.#lateWrite && Date.now() - this.#lateSince < 10 * this.#storeTimeoutMs) {
-      await withDeadline(this.#lateWrite, this.#storeTimeoutMs, 'a late store flush');
+    // Awaited only when there is a late flush: otherwise the batch is taken at once.
+    const late = this.#lateFlush.settle();
+    if (late) {
+      await late;
     }
-    this.#lateWrite = undefined;
 
-    const snapshots = this.#registry
-      .list()
-      .filter((snapshot) => this.#changed(snapshot))
-      .map((snapshot) => this.#row(snapshot));
-    const events = this.#events;
+    const snapshots = this.#snapshots.take();
+    const events = this.#events.take();
     if (snapshots.length === 0 && events.length === 0) {
       return;
     }
 
-    this.#events = [];
-    // Marks made while this batch is in flight stay, for the next one.
-    for (const { key } of snapshots) {
-      this.#dirty.delete(key);
-    }
     const rows = JSON.stringify(snapshots.map((s) => s.row));
     const work = this.#store.withRole('m28_system', (tx) =>
       this.#store.query(
@@ -335,46 +242,22 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
       if ((error as { code?: unknown }).code === STORE_TIMEOUT_CODE) {
         // Should it commit after all, its counts are written: the next batch starts there.
         // Its events are sent again below, and their keys keep them from landing twice.
-        this.#lateSince = Date.now();
-        const late: Promise<void> = work
-          .then(
-            () => {
-              for (const { key, breaker, counters } of snapshots) {
-                this.#persisted.set(key, { breaker, counters });
-              }
-            },
-            () => undefined,
-          )
-          .finally(() => {
-            if (this.#lateWrite === late) {
-              this.#lateWrite = undefined;
-            }
-          });
-        this.#lateWrite = late;
+        this.#lateFlush.follow(work, () => this.#snapshots.written(snapshots));
       }
+      this.#snapshots.retry(snapshots);
+      this.#stats.failures += 1;
+      const delay = this.#backoff.failed();
       // Keep the events, ahead of any that arrived since. Should the batch have committed
       // unacknowledged, their keys make sending them again harmless.
-      this.#events = [...events, ...this.#events];
-      for (const { key } of snapshots) {
-        this.#dirty.add(key);
-      }
-      this.#stats.failures += 1;
-      this.#failuresInARow += 1;
-      const backoff = Math.min(30_000, 250 * 2 ** this.#failuresInARow);
-      const delay = Math.round(backoff * (0.5 + Math.random() / 2));
-      this.#retryAt = Date.now() + delay;
-      this.#trimEvents();
-      if (this.#events.some((event) => event.transition)) {
-        this.#schedulePrompt(delay);
+      this.#events.restore(events);
+      if (this.#events.hasTransition()) {
+        this.#prompt.schedule(delay);
       }
       throw error;
     }
 
-    this.#failuresInARow = 0;
-    this.#retryAt = 0;
-    for (const { key, breaker, counters } of snapshots) {
-      this.#persisted.set(key, { breaker, counters });
-    }
+    this.#backoff.succeeded();
+    this.#snapshots.written(snapshots);
     this.#stats.statements += 2;
     this.#stats.flushes += 1;
     this.#stats.snapshots += snapshots.length;
@@ -388,164 +271,22 @@ export class StoreSink extends EventEmitter<StoreSinkEvents> {
 
   #flushInBackground(): void {
     // A queued flush is already awaited by whoever queued it.
-    if (this.#queued || Date.now() < this.#retryAt) {
+    if (this.#queued || this.#backoff.remainingMs > 0) {
       return;
     }
 
     this.flush().catch((error: unknown) => this.emit('error', asError(error)));
   }
 
-  #changed(snapshot: BreakerSnapshot): boolean {
-    const key = `${snapshot.provider}/${snapshot.service}`;
-    const last = this.#baseline(snapshot);
-
-    if (this.#dirty.has(key) || !last) {
-      return true;
-    }
-
-    // A call in flight at the last flush counted in `fires` then; its outcome counts now.
-    const now = snapshot.counters;
-
-    return (
-      last.fires !== now.fires ||
-      last.successes !== now.successes ||
-      last.failures !== now.failures ||
-      last.rejects !== now.rejects ||
-      last.timeouts !== now.timeouts
-    );
-  }
-
-  // The counters last written for this provider, if written from the breaker it has now: a
-  // breaker disposed and created again counts from zero, and its deltas must not go negative.
-  #baseline(snapshot: BreakerSnapshot): BreakerCounters | undefined {
-    const last = this.#persisted.get(`${snapshot.provider}/${snapshot.service}`);
-    const breaker = this.#registry.get(snapshot.provider, snapshot.service);
-
-    return last && last.breaker === breaker ? last.counters : undefined;
-  }
-
-  #row(snapshot: BreakerSnapshot) {
-    const key = `${snapshot.provider}/${snapshot.service}`;
-    const last = this.#baseline(snapshot);
-    const counters = snapshot.counters;
-    const status = this.#monitor.statusOf(snapshot.provider, snapshot.service);
-    const circuit = snapshot.circuit;
-    const delta = (field: keyof BreakerCounters) => counters[field] - (last?.[field] ?? 0);
-
-    return {
-      key,
-      breaker: this.#registry.get(snapshot.provider, snapshot.service),
-      counters,
-      row: {
-        provider_name: snapshot.provider,
-        service_type: snapshot.service,
-        status: status?.status ?? 'healthy',
-        circuit_breaker_state: circuit.state,
-        circuit_breaker_failures: snapshot.consecutiveFailures,
-        circuit_breaker_opened_at: circuit.state === 'open' ? circuit.openedAt : null,
-        circuit_breaker_next_attempt: circuit.state === 'open' ? circuit.nextAttemptAt : null,
-        response_time_ms: status?.responseTimeMs ?? null,
-        success_rate: status?.successRate ?? null,
-        last_health_check: status?.lastCheck?.at ?? null,
-        calls_delta: delta('fires'),
-        successes_delta: delta('successes'),
-        failures_delta: delta('failures'),
-        rejects_delta: delta('rejects'),
-        timeouts_delta: delta('timeouts'),
-        instance_id: this.#instanceId,
-        // A report counts for three flushes, so an instance still calling stays in the
-        // worst-of; an open breaker's counts until its next attempt whatever this says.
-        fresh_ms: Math.max(3 * this.#flushIntervalMs, MIN_FRESH_MS),
-      },
-    };
-  }
-
   #enqueue(event: EventDraft): void {
-    this.#events.push({
-      ...event,
-      details: event.details ?? {},
-      event_key: randomUUID(),
-      created_at: new Date().toISOString(),
-    });
     // An alert changes nothing in the provider's health row; a secret's alert has no row.
     if (event.event_type !== 'alert_raised' && event.event_type !== 'alert_resolved') {
-      this.#dirty.add(`${event.provider_name}/${event.service_type}`);
+      this.#snapshots.mark(event.provider_name, event.service_type);
     }
-    this.#trimEvents();
+    this.#events.push(event);
     if (event.transition) {
       // Prompt, but never on the caller's stack: the next turn of the event loop.
-      this.#schedulePrompt(0);
+      this.#prompt.schedule(0);
     }
   }
-
-  // Transitions are written promptly: after a failed flush, once its backoff has passed
-  // rather than at the next interval.
-  #schedulePrompt(delayMs: number): void {
-    if (this.#promptTimer || !this.#started) {
-      return;
-    }
-
-    this.#promptTimer = setTimeout(() => {
-      this.#promptTimer = undefined;
-      const wait = this.#retryAt - Date.now();
-      if (wait > 0) {
-        this.#schedulePrompt(wait);
-      } else {
-        this.#flushInBackground();
-      }
-    }, delayMs);
-    this.#promptTimer.unref?.();
-  }
-
-  #trimEvents(): void {
-    let excess = this.#events.length - this.#maxBufferedEvents;
-    if (excess <= 0) {
-      return;
-    }
-
-    let dropped = 0;
-    this.#events = this.#events.filter((event) => {
-      if (excess > 0 && !event.transition) {
-        excess -= 1;
-        dropped += 1;
-
-        return false;
-      }
-
-      return true;
-    });
-    if (dropped > 0) {
-      this.#stats.dropped += dropped;
-      this.emit('store:dropped', { events: dropped, totalDropped: this.#stats.dropped });
-    }
-  }
-
-  readonly #onOpen = (event: BreakerOpenEvent): void => this.#enqueue(breakerOpenEvent(event));
-
-  readonly #onHalfOpen = (event: BreakerKey): void => this.#enqueue(breakerHalfOpenEvent(event));
-
-  readonly #onClose = (event: BreakerCloseEvent): void => this.#enqueue(breakerCloseEvent(event));
-
-  readonly #onStatus = (event: ProviderStatusEvent): void => {
-    const draft = statusChangeEvent(event);
-    if (draft) {
-      this.#enqueue(draft);
-    } else {
-      this.#dirty.add(`${event.provider}/${event.service}`);
-    }
-  };
-
-  readonly #onChecked = (result: HealthCheckResult): void => {
-    this.#dirty.add(`${result.provider}/${result.service}`);
-    const draft = checkFailedEvent(result);
-    if (draft) {
-      this.#enqueue(draft);
-    }
-  };
-
-  readonly #onAlertRaised = (alert: AlertRaisedEvent): void =>
-    this.#enqueue(alertRaisedEvent(alert));
-
-  readonly #onAlertResolved = (alert: AlertResolvedEvent): void =>
-    this.#enqueue(alertResolvedEvent(alert));
 }
