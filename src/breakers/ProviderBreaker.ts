@@ -1,22 +1,20 @@
-import CircuitBreaker from 'opossum';
-
 import type { BreakerState } from '../domain/vocabularies.js';
-import {
-  BreakerOpenError,
-  ProviderDisabledError,
-  ProviderInMaintenanceError,
-  ProviderTimeoutError,
-} from '../errors/provider.js';
+import { BreakerOpenError } from '../errors/provider.js';
+import { newCounters, opensOnFailure, sinceCloseNow } from './callCounts.js';
+import { isObject, markFiltered, settleFailure } from './failures.js';
+import { createOpossumCircuit, type OpossumCircuit } from './opossumCircuit.js';
 import type { ResolvedBreakerOptions } from './options.js';
+import { accessError, contextOf, fallbackOr } from './refusals.js';
+import { snapshotOf } from './snapshot.js';
 import {
   parseStoredState,
   type BreakerCircuit,
-  type BreakerCounters,
   type BreakerSnapshot,
-  type BreakerTransition,
   type ProviderAccess,
   type StoredBreakerCircuit,
 } from './state.js';
+import { afterTrial, notifyTransition, startHalfOpenTimer } from './transitions.js';
+import type { TransitionListener } from './transitions.js';
 
 export type {
   BreakerCircuit,
@@ -26,24 +24,7 @@ export type {
   ProviderAccess,
   StoredBreakerCircuit,
 } from './state.js';
-
-// One opossum action serves every function called through this breaker: it calls the function
-// passed as the first argument, so all calls to one provider and service share one breaker.
-// The arguments travel as one array, which spares a rest and a spread per call.
-const trampoline = (fn: (...args: unknown[]) => unknown, args: unknown[]) =>
-  Promise.resolve(fn(...args));
-
-// setTimeout fires after 1 ms when asked for more than 2^31 - 1 ms; longer waits are chained.
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
-
-const isObject = (value: unknown): value is object =>
-  (typeof value === 'object' && value !== null) || typeof value === 'function';
-
-/**
- * Told of every state change of a {@link ProviderBreaker}; the registry passes its own. An
- * error it throws is thrown again on its own, after the breaker has finished its work.
- */
-export type TransitionListener = (breaker: ProviderBreaker, transition: BreakerTransition) => void;
+export type { TransitionListener } from './transitions.js';
 
 /**
  * One provider and service's breaker. opossum runs each call (timeout, error filter, rolling
@@ -59,7 +40,7 @@ export class ProviderBreaker {
   /** The options in force, defaults applied. */
   readonly options: ResolvedBreakerOptions;
 
-  readonly #opossum: CircuitBreaker<[(...args: never[]) => unknown, unknown[]], unknown>;
+  readonly #opossum: OpossumCircuit;
   readonly #onTransition: TransitionListener;
   #circuit: BreakerCircuit = { state: 'closed' };
   #disposed = false;
@@ -70,17 +51,9 @@ export class ProviderBreaker {
   readonly #timeoutErrors = new WeakSet<object>();
   // Errors the error filter let through: they reach the caller, never the fallback.
   readonly #filteredErrors = new WeakSet<object>();
-  // Calls since the breaker last closed. Until a rolling window has passed, opossum's window
-  // still holds the failures that opened the breaker, so percentage mode counts these instead.
-  #sinceClose = { at: Date.now(), fires: 0, failures: 0 };
-  readonly #counters: BreakerCounters = {
-    fires: 0,
-    successes: 0,
-    failures: 0,
-    timeouts: 0,
-    rejects: 0,
-    latencyTotalMs: 0,
-  };
+  // Calls since the breaker last closed, for percentage mode: see SinceClose.
+  #sinceClose = sinceCloseNow();
+  readonly #counters = newCounters();
 
   constructor(
     provider: string,
@@ -92,28 +65,15 @@ export class ProviderBreaker {
     this.service = service;
     this.options = options;
     this.#onTransition = onTransition;
-    this.#opossum = new CircuitBreaker(trampoline, {
-      name: `${provider}/${service}`,
-      timeout: options.timeoutMs,
-      // opossum never trips by itself: this class decides, in either mode.
-      errorThresholdPercentage: 100,
-      volumeThreshold: Number.MAX_SAFE_INTEGER,
-      resetTimeout: options.resetTimeoutMs,
-      rollingCountTimeout: options.rollingWindowMs,
-      // Neither is read; both cost a timer or a sort per breaker.
-      enableSnapshots: false,
-      rollingPercentilesEnabled: false,
-      errorFilter: this.#filter,
+    this.#opossum = createOpossumCircuit(`${provider}/${service}`, options, {
+      errorFilter: (error: unknown) =>
+        markFiltered(error, this.options.errorFilter, this.#filteredErrors),
+      fallback: (_fn: unknown, args: unknown[], error: unknown) =>
+        settleFailure(this, error, args, this.#filteredErrors, this.#timeoutErrors),
+      success: this.#recordSuccess,
+      failure: this.#recordFailure,
+      timeout: this.#recordTimeout,
     });
-    // opossum calls its fallback for every failure it does not filter, and resolves the call
-    // with what the fallback returns: the error is translated there, so that a successful
-    // call pays for no extra promise.
-    this.#opossum.fallback((_fn: unknown, args: unknown[], error: unknown) =>
-      this.#fail(error, args),
-    );
-    this.#opossum.on('success', this.#recordSuccess);
-    this.#opossum.on('failure', this.#recordFailure);
-    this.#opossum.on('timeout', this.#recordTimeout);
   }
 
   /** The breaker's state name. */
@@ -138,7 +98,7 @@ export class ProviderBreaker {
   fire(fn: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
     this.#counters.fires += 1;
     if (this.#access.kind !== 'enabled') {
-      return this.#refuse(this.#accessError(), args);
+      return this.#refuse(accessError(this, this.#access), args);
     }
 
     const circuit = this.#circuit;
@@ -147,7 +107,7 @@ export class ProviderBreaker {
     }
 
     if (circuit.state === 'open' && Date.now() < circuit.nextAttemptAt.getTime()) {
-      return this.#refuse(new BreakerOpenError(this.#context(), circuit.nextAttemptAt), args);
+      return this.#refuse(new BreakerOpenError(contextOf(this), circuit.nextAttemptAt), args);
     }
     if (circuit.state === 'open') {
       this.#halfOpen();
@@ -208,14 +168,7 @@ export class ProviderBreaker {
 
   /** A copy of what the breaker knows about itself. */
   snapshot(): BreakerSnapshot {
-    return {
-      provider: this.provider,
-      service: this.service,
-      circuit: this.#circuit,
-      access: this.#access,
-      consecutiveFailures: this.#consecutiveFailures,
-      counters: { ...this.#counters },
-    };
+    return snapshotOf(this, this.#consecutiveFailures, this.#counters);
   }
 
   /** The breaker's state as plain JSON, for {@link ProviderBreaker.restore}. */
@@ -249,15 +202,12 @@ export class ProviderBreaker {
   #trial(fn: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
     const circuit = this.#circuit as Extract<BreakerCircuit, { state: 'half_open' }>;
     if (circuit.trialsInFlight >= this.options.halfOpenMaxCalls) {
-      return this.#refuse(new BreakerOpenError(this.#context()), args);
+      return this.#refuse(new BreakerOpenError(contextOf(this)), args);
     }
 
     this.#circuit = { state: 'half_open', trialsInFlight: circuit.trialsInFlight + 1 };
     const endTrial = () => {
-      if (this.#circuit.state === 'half_open') {
-        const inFlight = Math.max(0, this.#circuit.trialsInFlight - 1);
-        this.#circuit = { state: 'half_open', trialsInFlight: inFlight };
-      }
+      this.#circuit = afterTrial(this.#circuit);
     };
 
     return this.#call(fn, args).then(
@@ -273,15 +223,6 @@ export class ProviderBreaker {
       },
     );
   }
-
-  readonly #filter = (error: unknown): boolean => {
-    const filtered = this.options.errorFilter?.(error) === true;
-    if (filtered && isObject(error)) {
-      this.#filteredErrors.add(error);
-    }
-
-    return filtered;
-  };
 
   readonly #recordSuccess = (result: unknown, latencyMs: number): void => {
     this.#counters.successes += 1;
@@ -301,12 +242,7 @@ export class ProviderBreaker {
     this.#counters.failures += 1;
     this.#consecutiveFailures += 1;
     this.#sinceClose.failures += 1;
-    if (this.#circuit.state === 'half_open') {
-      this.open();
-
-      return;
-    }
-    if (this.#circuit.state === 'closed' && this.#shouldTrip()) {
+    if (opensOnFailure(this, this.#consecutiveFailures, this.#sinceClose, this.#opossum)) {
       this.open();
     }
   };
@@ -316,56 +252,28 @@ export class ProviderBreaker {
     this.#timeoutErrors.add(error);
   };
 
-  #shouldTrip(): boolean {
-    if (this.options.mode === 'count') {
-      return this.#consecutiveFailures >= this.options.failureThreshold;
-    }
-
-    const windowIsFresh = Date.now() - this.#sinceClose.at < this.options.rollingWindowMs;
-    const { fires, failures } = windowIsFresh ? this.#sinceClose : this.#opossum.stats;
-    if (fires < this.options.volumeThreshold || fires === 0) {
-      return false;
-    }
-
-    return (failures / fires) * 100 >= this.options.errorThresholdPercentage;
-  }
-
   #openUntil(openedAt: Date, nextAttemptAt: Date, shared: boolean): void {
     this.#circuit = { state: 'open', openedAt, nextAttemptAt };
     this.#scheduleHalfOpen(nextAttemptAt);
-    this.#notify({ to: 'open', openedAt, nextAttemptAt, shared });
+    notifyTransition(this.#onTransition, this, { to: 'open', openedAt, nextAttemptAt, shared });
   }
 
   #halfOpen(): void {
     this.#clearTimer();
     this.#circuit = { state: 'half_open', trialsInFlight: 0 };
-    this.#notify({ to: 'half_open' });
+    notifyTransition(this.#onTransition, this, { to: 'half_open' });
   }
 
   #close(reason: 'trial_succeeded' | 'reset'): void {
     this.#clearTimer();
     this.#circuit = { state: 'closed' };
-    this.#sinceClose = { at: Date.now(), fires: 0, failures: 0 };
-    this.#notify({ to: 'closed', reason });
-  }
-
-  // Transitions happen inside opossum's promise callbacks. A listener that throws there would
-  // leave the caller's promise pending and reject another one that nobody handles, so the
-  // listener's error is thrown again on its own, after the breaker has finished its work.
-  #notify(transition: BreakerTransition): void {
-    try {
-      this.#onTransition(this, transition);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    this.#sinceClose = sinceCloseNow();
+    notifyTransition(this.#onTransition, this, { to: 'closed', reason });
   }
 
   #scheduleHalfOpen(at: Date): void {
     this.#clearTimer();
-    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, at.getTime() - Date.now()));
-    this.#halfOpenTimer = setTimeout(() => {
+    this.#halfOpenTimer = startHalfOpenTimer(at, () => {
       this.#halfOpenTimer = undefined;
       const circuit = this.#circuit;
       if (circuit.state === 'open' && Date.now() < circuit.nextAttemptAt.getTime()) {
@@ -373,8 +281,7 @@ export class ProviderBreaker {
       } else if (circuit.state === 'open') {
         this.#halfOpen();
       }
-    }, delay);
-    this.#halfOpenTimer.unref?.();
+    });
   }
 
   #clearTimer(): void {
@@ -384,59 +291,9 @@ export class ProviderBreaker {
     }
   }
 
-  #context() {
-    return { provider: this.provider, service: this.service, state: this.#circuit.state };
-  }
-
-  #accessError(): Error {
-    return this.#access.kind === 'maintenance'
-      ? new ProviderInMaintenanceError(this.#context(), this.#access.until)
-      : new ProviderDisabledError(this.#context());
-  }
-
   #refuse(error: Error, args: unknown[]): Promise<unknown> {
     this.#counters.rejects += 1;
 
-    return this.#fallbackOr(error, args);
-  }
-
-  // A filtered error is the provider's answer, such as a card decline: the caller gets it
-  // as it is, never the fallback's answer.
-  #fail(error: unknown, args: unknown[]): Promise<unknown> {
-    const filtered = isObject(error)
-      ? this.#filteredErrors.has(error)
-      : this.options.errorFilter?.(error) === true;
-    if (filtered) {
-      return Promise.reject(error);
-    }
-
-    return this.#fallbackOr(this.#translate(error), args);
-  }
-
-  #fallbackOr(error: unknown, args: unknown[]): Promise<unknown> {
-    const fallback = this.options.fallback;
-    if (!fallback) {
-      return Promise.reject(error);
-    }
-
-    try {
-      return Promise.resolve(fallback(error, ...args));
-    } catch (fallbackError) {
-      return Promise.reject(fallbackError);
-    }
-  }
-
-  // opossum's timeout error carries code ETIMEDOUT, as a provider's socket error may; the one
-  // seen by the 'timeout' listener is opossum's. The message text is never parsed.
-  #translate(error: unknown): unknown {
-    const ours =
-      isObject(error) &&
-      (error as { code?: unknown }).code === 'ETIMEDOUT' &&
-      this.#timeoutErrors.has(error);
-    if (!ours || this.options.timeoutMs === false) {
-      return error;
-    }
-
-    return new ProviderTimeoutError(this.#context(), this.options.timeoutMs, error);
+    return fallbackOr(this.options.fallback, error, args);
   }
 }
