@@ -30,6 +30,7 @@ AS $$
 -- unhealthy before degraded before healthy. Without one, the last report wins.
 DECLARE
   written integer;
+  new_reports integer;
 BEGIN
   INSERT INTO m28.provider_health_status AS h (
     provider_name, service_type, status, circuit_breaker_state, circuit_breaker_failures,
@@ -76,38 +77,45 @@ BEGIN
     updated_at = now();
   GET DIAGNOSTICS written = ROW_COUNT;
 
-  INSERT INTO m28.provider_breaker_reports AS r (
-    provider_name, service_type, instance_id, status, circuit_breaker_state,
-    circuit_breaker_failures, circuit_breaker_opened_at, circuit_breaker_next_attempt,
-    fresh_until, reported_at
+  WITH upserted AS (
+    INSERT INTO m28.provider_breaker_reports AS r (
+      provider_name, service_type, instance_id, status, circuit_breaker_state,
+      circuit_breaker_failures, circuit_breaker_opened_at, circuit_breaker_next_attempt,
+      fresh_until, reported_at
+    )
+    SELECT
+      s.provider_name, s.service_type, s.instance_id,
+      CASE WHEN s.status IN ('disabled', 'maintenance') THEN 'healthy' ELSE s.status END,
+      s.circuit_breaker_state, coalesce(s.circuit_breaker_failures, 0),
+      s.circuit_breaker_opened_at, s.circuit_breaker_next_attempt,
+      now() + make_interval(secs => greatest(coalesce(s.fresh_ms, 60000), 1000) / 1000.0), now()
+    FROM jsonb_to_recordset(snapshots) AS s(
+      provider_name text, service_type text, status m28.health_status,
+      circuit_breaker_state m28.breaker_state, circuit_breaker_failures integer,
+      circuit_breaker_opened_at timestamptz, circuit_breaker_next_attempt timestamptz,
+      instance_id text, fresh_ms integer
+    )
+    WHERE s.instance_id IS NOT NULL
+    ON CONFLICT (provider_name, service_type, instance_id) DO UPDATE SET
+      status = excluded.status,
+      circuit_breaker_state = excluded.circuit_breaker_state,
+      circuit_breaker_failures = excluded.circuit_breaker_failures,
+      circuit_breaker_opened_at = excluded.circuit_breaker_opened_at,
+      circuit_breaker_next_attempt = excluded.circuit_breaker_next_attempt,
+      fresh_until = excluded.fresh_until,
+      reported_at = excluded.reported_at
+    RETURNING (xmax = 0) AS inserted
   )
-  SELECT
-    s.provider_name, s.service_type, s.instance_id,
-    CASE WHEN s.status IN ('disabled', 'maintenance') THEN 'healthy' ELSE s.status END,
-    s.circuit_breaker_state, coalesce(s.circuit_breaker_failures, 0),
-    s.circuit_breaker_opened_at, s.circuit_breaker_next_attempt,
-    now() + make_interval(secs => greatest(coalesce(s.fresh_ms, 60000), 1000) / 1000.0), now()
-  FROM jsonb_to_recordset(snapshots) AS s(
-    provider_name text, service_type text, status m28.health_status,
-    circuit_breaker_state m28.breaker_state, circuit_breaker_failures integer,
-    circuit_breaker_opened_at timestamptz, circuit_breaker_next_attempt timestamptz,
-    instance_id text, fresh_ms integer
-  )
-  WHERE s.instance_id IS NOT NULL
-  ON CONFLICT (provider_name, service_type, instance_id) DO UPDATE SET
-    status = excluded.status,
-    circuit_breaker_state = excluded.circuit_breaker_state,
-    circuit_breaker_failures = excluded.circuit_breaker_failures,
-    circuit_breaker_opened_at = excluded.circuit_breaker_opened_at,
-    circuit_breaker_next_attempt = excluded.circuit_breaker_next_attempt,
-    fresh_until = excluded.fresh_until,
-    reported_at = excluded.reported_at;
+  SELECT count(*) FILTER (WHERE inserted) INTO new_reports FROM upserted;
 
-  -- Instances come and go (each process has its own id): forget reports a day old.
-  DELETE FROM m28.provider_breaker_reports r
-  USING jsonb_to_recordset(snapshots) AS s(provider_name text, service_type text)
-  WHERE r.provider_name = s.provider_name AND r.service_type = s.service_type
-    AND r.fresh_until < now() - interval '1 day';
+  -- Instances come and go (each process has its own id), and only a new instance adds rows:
+  -- then, forget reports a day old.
+  IF new_reports > 0 THEN
+    DELETE FROM m28.provider_breaker_reports r
+    USING jsonb_to_recordset(snapshots) AS s(provider_name text, service_type text)
+    WHERE r.provider_name = s.provider_name AND r.service_type = s.service_type
+      AND r.fresh_until < now() - interval '1 day';
+  END IF;
 
   WITH reported AS (
     SELECT DISTINCT s.provider_name, s.service_type

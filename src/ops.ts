@@ -82,6 +82,7 @@ export class M28Ops extends EventEmitter<OpsEvents> {
         intervalMs: options.intervalMs,
         checkTimeoutMs: options.checkTimeoutMs,
         maxConcurrentChecks: options.maxConcurrentChecks,
+        successRateWindowMs: options.successRateWindowMs,
         thresholds: options.thresholds,
         leaseChecks: options.leaseChecks,
       }),

@@ -38,6 +38,11 @@ export interface OpsOptions {
    * @defaultValue 4
    */
   readonly maxConcurrentChecks?: number;
+  /**
+   * Milliseconds of calls and checks the success rate and average response time are over.
+   * @defaultValue 300000
+   */
+  readonly successRateWindowMs?: number;
   /** Thresholds of the status rules. */
   readonly thresholds?: Partial<StatusThresholds>;
   /**

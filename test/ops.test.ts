@@ -82,8 +82,9 @@ describe('createOps', () => {
     }
   });
 
-  it('refuses a zero check interval, check timeout or concurrency instead of defaulting', () => {
-    for (const option of ['intervalMs', 'checkTimeoutMs', 'maxConcurrentChecks'] as const) {
+  it('refuses a zero check interval, timeout, concurrency or window instead of defaulting', () => {
+    const options = ['intervalMs', 'checkTimeoutMs', 'maxConcurrentChecks', 'successRateWindowMs'];
+    for (const option of options) {
       expect(() => createOps({ [option]: 0 })).toThrow(
         expect.objectContaining({ code: 'M28_VALIDATION', field: option }),
       );
