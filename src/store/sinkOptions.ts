@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
 import type { CircuitBreakerRegistry } from '../breakers/CircuitBreakerRegistry.js';
-import { ValidationError } from '../errors/ValidationError.js';
 import type { ProviderHealthMonitor } from '../health/ProviderHealthMonitor.js';
 import type { AlertEvents } from '../metrics/alerts.js';
-import type { Listenable } from '../metrics/options.js';
+import { timerOption, type Listenable } from '../metrics/options.js';
 import type { M28Store } from './M28Store.js';
 
 /** Options of {@link StoreSink}. */
@@ -58,33 +57,21 @@ export interface SinkSettings {
   readonly pollIntervalMs: number | undefined;
 }
 
-// setInterval and setTimeout fire after 1 ms when asked for more than 2^31 - 1 ms.
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
-
-function positiveInteger(value: number | undefined, field: string): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_DELAY_MS) {
-    throw new ValidationError([
-      { field, rule: `must be an integer from 1 to ${MAX_TIMER_DELAY_MS}`, received: value },
-    ]);
-  }
-
-  return value;
-}
-
 /**
  * Checks the sink's intervals, bound and timeout, and fills in their defaults.
- * @throws {@link ValidationError} for the first one out of range.
+ * @throws `ValidationError` for the first one out of range.
  * @internal
  */
 export function sinkSettings(options: StoreSinkOptions): SinkSettings {
   return {
-    flushIntervalMs: positiveInteger(options.flushIntervalMs, 'flushIntervalMs') ?? 5000,
-    maxBufferedEvents: positiveInteger(options.maxBufferedEvents, 'maxBufferedEvents') ?? 10_000,
-    storeTimeoutMs: positiveInteger(options.storeTimeoutMs, 'storeTimeoutMs') ?? 30_000,
+    flushIntervalMs: timerOption(options.flushIntervalMs, 'flushIntervalMs', 5000),
+    maxBufferedEvents: timerOption(options.maxBufferedEvents, 'maxBufferedEvents', 10_000),
+    storeTimeoutMs: timerOption(options.storeTimeoutMs, 'storeTimeoutMs', 30_000),
     instanceId: options.instanceId ?? randomUUID(),
-    pollIntervalMs: positiveInteger(options.pollIntervalMs, 'pollIntervalMs'),
+    // Left out, ToggleSync picks 5 s, or 1 s when the driver cannot LISTEN.
+    pollIntervalMs:
+      options.pollIntervalMs === undefined
+        ? undefined
+        : timerOption(options.pollIntervalMs, 'pollIntervalMs', 0),
   };
 }
