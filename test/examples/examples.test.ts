@@ -50,6 +50,25 @@ const hasDatabase = Boolean(process.env.DATABASE_URL);
 
 describe('examples', () => {
   it(
+    'embedded (npm run demo): opens and closes breakers, audits the toggle, ends by itself',
+    async () => {
+      const run = await runExample('embedded');
+      expect(run.code, transcript(run)).toBe(0);
+      for (const line of [
+        /BREAKER OPEN {3}twilio\/sms/,
+        /breaker closed twilio\/sms/,
+        /audit trail \(m28\.audit_log\):\n[^]*provider\.toggle +Planned maintenance/,
+        /secret_rotation\.rollback/,
+        /done\n$/,
+      ]) {
+        expect(run.stdout, transcript(run)).toMatch(line);
+      }
+      expect(run.stdout, transcript(run)).not.toMatch(/background error/);
+    },
+    TIMEOUT_MS + 5_000,
+  );
+
+  it(
     'http-frameworks: Express and Hono answer 200, 403, 200 and 401 as expected',
     async () => {
       const run = await runExample('http-frameworks');
