@@ -97,7 +97,7 @@ export type {
   ProviderAccess,
 } from './breakers/ProviderBreaker.js';
 export { breakerOptionsSchema, resolveBreakerOptions } from './breakers/options.js';
-export type { BreakerOptions, ResolvedBreakerOptions } from './breakers/options.js';
+export type { BreakerOptions, ResolvedBreakerOptions, WrapOptions } from './breakers/options.js';
 export {
   BreakerOpenError,
   ProviderCallError,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 
 import { CircuitBreakerRegistry } from './breakers/CircuitBreakerRegistry.js';
-import type { BreakerOptions } from './breakers/options.js';
+import type { BreakerOptions, WrapOptions } from './breakers/options.js';
 import type { HealthStatus } from './domain/vocabularies.js';
 import { M28Error } from './errors/M28Error.js';
 import type { ValidationError } from './errors/ValidationError.js';
@@ -255,7 +255,7 @@ export class M28Ops extends EventEmitter<OpsEvents> {
     provider: string,
     service: string,
     fn: (...args: A) => R | Promise<R>,
-    options?: BreakerOptions,
+    options?: WrapOptions<A, Awaited<R>>,
   ): (...args: A) => Promise<Awaited<R>> {
     return this.breakers.wrap(provider, service, fn, options);
   }

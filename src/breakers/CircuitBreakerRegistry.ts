@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 
 import { ValidationError } from '../errors/ValidationError.js';
-import { resolveBreakerOptions, type BreakerOptions } from './options.js';
+import { resolveBreakerOptions, type BreakerOptions, type WrapOptions } from './options.js';
 import { ProviderBreaker } from './ProviderBreaker.js';
 import type {
   BreakerSnapshot,
@@ -159,14 +159,16 @@ export class CircuitBreakerRegistry extends EventEmitter<RegistryEvents> {
     provider: string,
     service: string,
     fn: (...args: A) => R | Promise<R>,
-    options?: BreakerOptions,
+    options?: WrapOptions<A, Awaited<R>>,
   ): (...args: A) => Promise<Awaited<R>> {
-    let breaker = this.register(provider, service, options);
+    // The breaker calls the fallback with the wrapper's own arguments, which are `A`.
+    const breakerOptions = options as BreakerOptions | undefined;
+    let breaker = this.register(provider, service, breakerOptions);
 
     return (...args: A) => {
       // A disposed breaker is replaced on the next call; otherwise no lookup per call.
       if (breaker.disposed) {
-        breaker = this.register(provider, service, options);
+        breaker = this.register(provider, service, breakerOptions);
       }
 
       return breaker.fire(fn as never, args) as Promise<Awaited<R>>;

@@ -63,6 +63,20 @@ export interface BreakerOptions {
   readonly rollingWindowMs?: number;
 }
 
+/**
+ * Options for `wrap()`: {@link BreakerOptions}, with a fallback typed by the wrapped
+ * function, so that it must take the same arguments and answer with the same result. They
+ * apply when `wrap()` creates the breaker; for one that already exists they are ignored.
+ */
+export interface WrapOptions<A extends unknown[], R> extends Omit<BreakerOptions, 'fallback'> {
+  /**
+   * Answers in place of the provider when the call fails or is refused. It receives the
+   * error (a typed {@link ProviderCallError} when the call was refused) and the call's
+   * arguments.
+   */
+  readonly fallback?: (error: unknown, ...args: A) => R | Promise<R>;
+}
+
 /** {@link BreakerOptions} with every default applied. */
 export type ResolvedBreakerOptions = Required<
   Omit<BreakerOptions, 'errorFilter' | 'fallback' | 'timeoutMs'>

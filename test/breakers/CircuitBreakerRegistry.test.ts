@@ -259,6 +259,24 @@ describe('CircuitBreakerRegistry', () => {
       expect(calls.flat().some((arg) => typeof arg === 'function')).toBe(false);
     });
 
+    it('types a wrap() fallback by the wrapped function, and answers with it', async () => {
+      create();
+      const quote = registry.wrap(
+        'fx',
+        'rates',
+        async (from: string, to: string): Promise<{ rate: number }> => {
+          throw new Error(`no rate for ${from}${to}`);
+        },
+        { fallback: (_error, from, to) => ({ rate: from === to ? 1 : 0 }) },
+      );
+
+      await expect(quote('usd', 'usd')).resolves.toEqual({ rate: 1 });
+      // @ts-expect-error: the fallback must answer with the wrapped function's result
+      registry.wrap('fx', 'other', async () => ({ rate: 1 }), { fallback: () => 'cached' });
+      // @ts-expect-error: the fallback takes the wrapped function's arguments
+      registry.wrap('fx', 'more', async (n: number) => n, { fallback: (_e, s: string) => 1 });
+    });
+
     it('leaves errors the filter lets through to the caller', async () => {
       const decline = Object.assign(new Error('card declined'), { status: 402 });
       const fallback = vi.fn(() => 'fallback');
