@@ -38,9 +38,16 @@ export class CheckSchedule {
       }
 
       record.checking = true;
+      const timer = record.timer;
       this.#lease
         .claim(record)
-        .then((claimed) => (claimed ? this.#check(record.provider, record.service) : undefined))
+        // The claim is a round trip: a monitor closed meanwhile must not check, or the check
+        // would create a breaker again in a registry already disposed.
+        .then((claimed) =>
+          claimed && record.timer === timer
+            ? this.#check(record.provider, record.service)
+            : undefined,
+        )
         .catch((error: unknown) => {
           this.#error(asError(error));
         })
