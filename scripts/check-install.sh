@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the package and installs the tarball into a fresh project outside the repository,
 # then uses it from ESM and from CommonJS: migrate an embedded database, wrap a call,
-# fingerprint a key. Run `npm run build` first.
+# fingerprint a key. `npm pack` builds first, through the prepack script.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"

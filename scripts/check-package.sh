@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the package as npm would publish it, then lints the tarball with publint and
-# @arethetypeswrong/cli. Run `npm run build` first.
+# @arethetypeswrong/cli. `npm pack` builds first, through the prepack script.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
