@@ -38,9 +38,9 @@ export interface AlertRulesOptions {
    */
   readonly healthCheckFailures?: AlertRuleOptions;
   /**
-   * Times one provider's breaker opened within `windowMs`: any trip warns, several are
-   * critical.
-   * @defaultValue `{ warning: 1, critical: 3, windowMs: 3600000 }`
+   * Times one provider's breaker opened within `windowMs`: any trip warns, multiple trips
+   * (a second) are critical.
+   * @defaultValue `{ warning: 1, critical: 2, windowMs: 3600000 }`
    */
   readonly breakerTrips?: AlertRuleOptions;
   /**
@@ -95,7 +95,7 @@ export const DEFAULT_ALERT_RULES: ResolvedAlertRules = {
   },
   circuit_breaker_trips: {
     warning: 1,
-    critical: 3,
+    critical: 2,
     windowMs: 3_600_000,
     enabled: true,
     compare: 'at-least',

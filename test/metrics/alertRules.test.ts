@@ -42,7 +42,7 @@ describe('AlertEvaluator options', () => {
     expect(new AlertEvaluator().rules).toEqual(DEFAULT_ALERT_RULES);
     expect(DEFAULT_ALERT_RULES).toMatchObject({
       health_check_failures: { warning: 3, critical: 5, windowMs: 300_000 },
-      circuit_breaker_trips: { warning: 1, critical: 3 },
+      circuit_breaker_trips: { warning: 1, critical: 2 },
       overdue_rotations: { warning: 86_400_000, critical: 7 * 86_400_000 },
       response_time: { warning: 2000, critical: 5000, compare: 'above' },
     });
