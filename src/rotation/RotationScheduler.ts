@@ -5,10 +5,21 @@ import type { SecretsManager } from '../secrets/SecretsManager.js';
 import type { M28Store } from '../store/M28Store.js';
 import type { StartableRotationType } from '../domain/vocabularies.js';
 import { ValidationError } from '../errors/ValidationError.js';
+import { activeDue, rotatingLate, type DueRow } from './dueSecrets.js';
 import { checkSchedulerOptions } from './options.js';
 import { runRotator, type Rotator, type RotatorHooks, type RotatorOutcome } from './runRotator.js';
 
 const DAY_MS = 86_400_000;
+
+/** The secret a scan row names, and how late it is by the database's clock (< 0: not due). */
+function lateness(row: DueRow): { secret: DueSecret; lateMs: number } {
+  const nextRotationAt = new Date(row.next_rotation_at);
+
+  return {
+    secret: { scope: row.scope, keyName: row.key_name, nextRotationAt },
+    lateMs: new Date(row.now).getTime() - nextRotationAt.getTime(),
+  };
+}
 
 /** A secret the scheduler found due, or soon due. */
 export interface DueSecret {
@@ -24,9 +35,12 @@ export interface DueSecret {
 export interface SchedulerEvents {
   /** A secret's next rotation date has passed. */
   'rotation:due': (event: DueSecret & { lateMs: number }) => void;
-  /** A secret is a day late (`warning`) or a week late (`critical`), per the alert table. */
+  /**
+   * A secret is a day late (`warning`) or a week late (`critical`), per the alert table;
+   * `rotating` when a rotation of it is open but not completed, which leaves it as late.
+   */
   'rotation:overdue': (
-    event: DueSecret & { lateMs: number; level: 'warning' | 'critical' },
+    event: DueSecret & { lateMs: number; level: 'warning' | 'critical'; rotating: boolean },
   ) => void;
   /** A secret with no automated rotator falls due within `dueSoonDays`: a human must act. */
   'rotation:reminder': (event: DueSecret & { dueInMs: number }) => void;
@@ -82,13 +96,6 @@ export interface RotationSchedulerOptions {
    * @defaultValue `'rotation-scheduler'`
    */
   readonly actor?: string;
-}
-
-interface DueRow {
-  scope: string;
-  key_name: string;
-  next_rotation_at: string | Date;
-  now: string | Date;
 }
 
 /**
@@ -207,26 +214,10 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
       this.emit('rotation:lease_expired', { rotationId });
     }
 
-    const horizon = Math.ceil(this.#dueSoonMs / 1000);
-    // The partial index secrets_config_due_idx serves this: active, by next_rotation_at.
-    const rows = await this.#store.withRole('m28_system', (tx) =>
-      this.#store.query<DueRow>(
-        sql`select scope, key_name, next_rotation_at, now() as now from m28.secrets_config
-          where status = 'active' and next_rotation_at is not null
-            and next_rotation_at <= now() + make_interval(secs => ${horizon})
-          order by next_rotation_at`,
-        tx,
-      ),
-    );
-
+    const rows = await activeDue(this.#store, Math.ceil(this.#dueSoonMs / 1000));
     let due = 0;
     for (const row of rows) {
-      const secret = {
-        scope: row.scope,
-        keyName: row.key_name,
-        nextRotationAt: new Date(row.next_rotation_at),
-      };
-      const lateMs = new Date(row.now).getTime() - secret.nextRotationAt.getTime();
+      const { secret, lateMs } = lateness(row);
       if (lateMs < 0) {
         if (!this.#rotators.has(secret.scope)) {
           this.emit('rotation:reminder', { ...secret, dueInMs: -lateMs });
@@ -236,15 +227,23 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
 
       due += 1;
       this.emit('rotation:due', { ...secret, lateMs });
-      if (lateMs >= 7 * DAY_MS) {
-        this.emit('rotation:overdue', { ...secret, lateMs, level: 'critical' });
-      } else if (lateMs >= DAY_MS) {
-        this.emit('rotation:overdue', { ...secret, lateMs, level: 'warning' });
-      }
+      this.#overdue(secret, lateMs, false);
+    }
+    // A rotation left open (no rotator, or nobody completed it) keeps its secret overdue.
+    for (const row of await rotatingLate(this.#store, DAY_MS / 1000)) {
+      const { secret, lateMs } = lateness(row);
+      this.#overdue(secret, lateMs, true);
     }
 
     const started = this.#autoStart ? await this.#startDue() : 0;
     this.emit('scheduler:scanned', { due, started });
+  }
+
+  #overdue(secret: DueSecret, lateMs: number, rotating: boolean): void {
+    if (lateMs >= DAY_MS) {
+      const level = lateMs >= 7 * DAY_MS ? 'critical' : 'warning';
+      this.emit('rotation:overdue', { ...secret, lateMs, level, rotating });
+    }
   }
 
   async #startDue(): Promise<number> {

@@ -107,6 +107,10 @@ export const secretsConfig = m28.table(
     index('secrets_config_due_idx')
       .on(t.nextRotationAt)
       .where(sql`status = 'active' and next_rotation_at is not null`),
+    // The scan's second query: secrets still late while a rotation of them is open.
+    index('secrets_config_rotating_idx')
+      .on(t.nextRotationAt)
+      .where(sql`status = 'rotating' and next_rotation_at is not null`),
     check('secrets_config_scope_check', nameCheck('scope')),
     check('secrets_config_key_name_check', nameCheck('key_name')),
   ],

@@ -185,6 +185,37 @@ describe('AlertEvaluator: overdue rotations', () => {
   });
 });
 
+describe('AlertEvaluator: overdue rotations left open', () => {
+  const start = useEvaluator({ evaluationIntervalMs: HOUR });
+
+  it('stays raised while a late secret has a rotation open, not due but overdue', async () => {
+    const { sources, transitions } = start();
+    const secret = { scope: 'stripe', keyName: 'secret_key' };
+    const scanRotating = (lateMs: number) => {
+      const nextRotationAt = new Date(Date.now() - lateMs);
+      sources.scheduler.emit('rotation:overdue', {
+        ...secret,
+        nextRotationAt,
+        lateMs,
+        level: lateMs >= 7 * DAY ? 'critical' : 'warning',
+        rotating: true,
+      });
+      sources.scheduler.emit('scheduler:scanned', { due: 0, started: 0 });
+    };
+
+    scanRotating(2 * DAY);
+    await advance(HOUR);
+    scanRotating(2 * DAY + HOUR);
+    await advance(HOUR);
+    expect(transitions).toEqual([['raised', 'overdue_rotations', 'warning']]);
+
+    // A scan that no longer finds it late (the rotation completed elsewhere) resolves it.
+    sources.scheduler.emit('scheduler:scanned', { due: 0, started: 0 });
+    await advance(HOUR);
+    expect(transitions.at(-1)).toEqual(['resolved', 'overdue_rotations', 'warning']);
+  });
+});
+
 describe('AlertEvaluator: average response time', () => {
   const start = useEvaluator();
 

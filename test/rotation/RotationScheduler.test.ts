@@ -87,10 +87,33 @@ describe.each(backends)('RotationScheduler on %s', (backend) => {
       expect(eventsOf(events, scope, 'rotation:overdue')[0]!.payload).toMatchObject({
         level,
         lateMs: expect.any(Number),
+        rotating: false,
       });
       const lateMs = eventsOf(events, scope, 'rotation:overdue')[0]!.payload.lateMs as number;
       expect(lateMs).toBeGreaterThanOrEqual(lateSeconds * 1000);
       expect(lateMs).toBeLessThan((lateSeconds + 600) * 1000);
+    });
+
+    it('keeps a late secret overdue while a rotation of it is open', async () => {
+      const { store, secrets, scheduler, events } = setup();
+      const late = await newSecret(secrets);
+      const recent = await newSecret(secrets);
+      await setNextRotation(store, late.id, -2 * DAY);
+      await setNextRotation(store, recent.id, -HOUR);
+      for (const { scope, keyName } of [late, recent]) {
+        await secrets.startRotation({ scope, keyName, rotationType: 'scheduled', actor: 'ops' });
+      }
+
+      await scheduler.scan();
+
+      // Not due any more (a rotation is under way), but still late until it completes.
+      expect(eventsOf(events, late.scope).map((e) => e.name)).toEqual(['rotation:overdue']);
+      expect(eventsOf(events, late.scope)[0]!.payload).toMatchObject({
+        keyName: late.keyName,
+        level: 'warning',
+        rotating: true,
+      });
+      expect(eventsOf(events, recent.scope)).toEqual([]);
     });
 
     it('reminds about a secret due soon that has no rotator, and not about others', async () => {

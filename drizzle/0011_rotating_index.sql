@@ -1,0 +1,1 @@
+CREATE INDEX "secrets_config_rotating_idx" ON "m28"."secrets_config" USING btree ("next_rotation_at") WHERE status = 'rotating' and next_rotation_at is not null;
