@@ -106,62 +106,65 @@ function* shuffled(count: number) {
   }
 }
 
-describe.runIf(process.env.DATABASE_URL)('createAdminHandler on a pool of 2 connections', () => {
-  const database = useDatabase('postgres', 2);
-  let api: AdminServer;
+describe.runIf(process.env.DATABASE_URL)(
+  'createAdminHandler on a pool of 2 connections (needs DATABASE_URL: PGlite has one)',
+  () => {
+    const database = useDatabase('postgres', 2);
+    let api: AdminServer;
 
-  beforeAll(async () => {
-    api = await startAdminServer(database().store);
-    await seed(database().store, api.secrets);
-  });
-  afterAll(() => api?.close());
+    beforeAll(async () => {
+      api = await startAdminServer(database().store);
+      await seed(database().store, api.secrets);
+    });
+    afterAll(() => api?.close());
 
-  it('leaks no role and no row across 1,000 interleaved requests', async () => {
-    const queue = shuffled(REQUESTS);
-    const seen = new Map<string, number>();
-    const worker = async () => {
-      for (let next = queue.next(); !next.done; next = queue.next()) {
-        const kind = next.value;
-        const answer = await api.call(kind.caller, kind.method, kind.path, kind.body);
-        try {
-          kind.check(answer);
-        } catch (error) {
-          throw new Error(`${kind.caller} ${kind.method} ${kind.path}: ${answer.text}`, {
-            cause: error,
-          });
+    it('leaks no role and no row across 1,000 interleaved requests', async () => {
+      const queue = shuffled(REQUESTS);
+      const seen = new Map<string, number>();
+      const worker = async () => {
+        for (let next = queue.next(); !next.done; next = queue.next()) {
+          const kind = next.value;
+          const answer = await api.call(kind.caller, kind.method, kind.path, kind.body);
+          try {
+            kind.check(answer);
+          } catch (error) {
+            throw new Error(`${kind.caller} ${kind.method} ${kind.path}: ${answer.text}`, {
+              cause: error,
+            });
+          }
+          const key = `${kind.caller} ${answer.status}`;
+          seen.set(key, (seen.get(key) ?? 0) + 1);
         }
-        const key = `${kind.caller} ${answer.status}`;
-        seen.set(key, (seen.get(key) ?? 0) + 1);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
-    expect([...seen.values()].reduce((a, b) => a + b)).toBe(REQUESTS);
-    // Every caller took part, and the open rotation that monitor must not see exists.
-    expect(new Set([...seen.keys()].map((key) => key.split(' ')[0]))).toEqual(
-      new Set(['reader', 'client', 'anonymous', 'monitor', 'admin', 'superadmin']),
-    );
-    expect(seen.get('admin 201')).toBe(1);
-  });
+      expect([...seen.values()].reduce((a, b) => a + b)).toBe(REQUESTS);
+      // Every caller took part, and the open rotation that monitor must not see exists.
+      expect(new Set([...seen.keys()].map((key) => key.split(' ')[0]))).toEqual(
+        new Set(['reader', 'client', 'anonymous', 'monitor', 'admin', 'superadmin']),
+      );
+      expect(seen.get('admin 201')).toBe(1);
+    });
 
-  it('leaves no role set on any pooled connection', async () => {
-    const store = database().store;
-    // Both connections at once: each sleeps, so the pool must hand out the second one.
-    const rows = (
-      await Promise.all(
-        Array.from({ length: 6 }, () =>
-          store.query<{ pid: number; current_user: string; session_user: string; role: string }>(
-            sql`select pg_backend_pid() as pid, current_user, session_user,
+    it('leaves no role set on any pooled connection', async () => {
+      const store = database().store;
+      // Both connections at once: each sleeps, so the pool must hand out the second one.
+      const rows = (
+        await Promise.all(
+          Array.from({ length: 6 }, () =>
+            store.query<{ pid: number; current_user: string; session_user: string; role: string }>(
+              sql`select pg_backend_pid() as pid, current_user, session_user,
               current_setting('role') as role, pg_sleep(0.05)::text`,
+            ),
           ),
-        ),
-      )
-    ).flat();
+        )
+      ).flat();
 
-    expect(new Set(rows.map((row) => row.pid)).size).toBe(2);
-    for (const row of rows) {
-      expect(row).toMatchObject({ current_user: row.session_user, role: 'none' });
-    }
-    expect(rows[0]!.current_user).not.toMatch(/^m28_/);
-  });
-});
+      expect(new Set(rows.map((row) => row.pid)).size).toBe(2);
+      for (const row of rows) {
+        expect(row).toMatchObject({ current_user: row.session_user, role: 'none' });
+      }
+      expect(rows[0]!.current_user).not.toMatch(/^m28_/);
+    });
+  },
+);

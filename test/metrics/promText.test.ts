@@ -5,7 +5,7 @@ import { parsePrometheusText } from './promText.js';
 const HEAD = '# HELP m A metric.\n# TYPE m gauge\n';
 
 describe('parsePrometheusText', () => {
-  it('reads labels, escapes, special values and timestamps', () => {
+  it('reads labels, escapes and special values, and skips timestamps', () => {
     const text = `${HEAD}m{a="x\\"y",b="1\\\\2\\n3",} 1.5e3 1700000000000\nm NaN\nm{a=""} -Inf\n`;
 
     expect(parsePrometheusText(text).get('m')?.samples).toEqual([

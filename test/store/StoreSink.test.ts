@@ -43,7 +43,8 @@ describe.each(backends)('StoreSink on %s', (backend) => {
       'Error: provider says no',
     ]);
     expect(isBreakerOpenError(refused)).toBe(true);
-    expect(elapsed).toBeLessThan(100);
+    // A call that waited on the store would take its whole timeout (200 ms) at least.
+    expect(elapsed).toBeLessThan(200);
     await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(1), { timeout: 3000 });
     if (_ === 'hangs') {
       expect(isM28Error(errors[0]) && errors[0].code).toBe('M28_STORE_TIMEOUT');
@@ -132,7 +133,6 @@ describe.each(backends)('StoreSink on %s', (backend) => {
       },
       { timeout: 2000, interval: 10 },
     );
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(await healthRow(store, provider, 'sms')).toMatchObject({
       circuit_breaker_state: 'open',
       circuit_breaker_failures: 2,

@@ -146,7 +146,7 @@ describe.each(backends)('ToggleSync on %s', (backend) => {
     expect(ops.breakers.get(provider, 'api')?.access.kind).toBe('disabled');
   });
 
-  it('polls within its interval when the store cannot LISTEN', async () => {
+  it('catches a toggle by its next poll when the store cannot LISTEN', async () => {
     const { store } = database();
     const provider = uniqueProvider('poll');
     const hostStore = fromDrizzle(store.db);
@@ -166,68 +166,71 @@ describe.each(backends)('ToggleSync on %s', (backend) => {
   });
 });
 
-describe.runIf(process.env.DATABASE_URL)('ToggleSync across instances on postgres', () => {
-  const database = useDatabase('postgres');
-  const openOps = useOps();
+describe.runIf(process.env.DATABASE_URL)(
+  'ToggleSync across instances on postgres (needs DATABASE_URL: two connections)',
+  () => {
+    const database = useDatabase('postgres');
+    const openOps = useOps();
 
-  /** Two facades on two pools of one database, and a third connection for plain SQL. */
-  async function twoInstances(provider: string, pollIntervalMs = 60_000) {
-    const { store, connectAnother } = database();
-    const other = await connectAnother!(2);
-    const psql = await connectAnother!(1);
-    const providers = { [`${provider}/api`]: {} };
-    const a = openOps({ store, providers, pollIntervalMs: 60_000 });
-    const b = openOps({ store: other, providers, pollIntervalMs });
-    await Promise.all([a.start(), b.start()]);
+    /** Two facades on two pools of one database, and a third connection for plain SQL. */
+    async function twoInstances(provider: string, pollIntervalMs = 60_000) {
+      const { store, connectAnother } = database();
+      const other = await connectAnother!(2);
+      const psql = await connectAnother!(1);
+      const providers = { [`${provider}/api`]: {} };
+      const a = openOps({ store, providers, pollIntervalMs: 60_000 });
+      const b = openOps({ store: other, providers, pollIntervalMs });
+      await Promise.all([a.start(), b.start()]);
 
-    return { a, b, other, psql };
-  }
+      return { a, b, other, psql };
+    }
 
-  it('blocks calls on instance B within a second of a toggle through instance A', async () => {
-    const provider = uniqueProvider('multi_ops');
-    const { a, b } = await twoInstances(provider);
-    const toggle = (enabled: boolean) => () =>
-      a.toggle({ provider, service: 'api', enabled, reason: 'incident', actor: 'oncall' });
+    it('blocks calls on instance B within a second of a toggle through instance A', async () => {
+      const provider = uniqueProvider('multi_ops');
+      const { a, b } = await twoInstances(provider);
+      const toggle = (enabled: boolean) => () =>
+        a.toggle({ provider, service: 'api', enabled, reason: 'incident', actor: 'oncall' });
 
-    const off = await msUntilAccess(b, provider, 'disabled', toggle(false));
-    await expect(b.fire(provider, 'api', () => 'ok')).rejects.toMatchObject({
-      code: 'M28_PROVIDER_DISABLED',
+      const off = await msUntilAccess(b, provider, 'disabled', toggle(false));
+      await expect(b.fire(provider, 'api', () => 'ok')).rejects.toMatchObject({
+        code: 'M28_PROVIDER_DISABLED',
+      });
+      const on = await msUntilAccess(b, provider, 'enabled', toggle(true));
+
+      expect(off).toBeLessThan(1000);
+      expect(on).toBeLessThan(1000);
+      expect(await b.fire(provider, 'api', () => 'ok')).toBe('ok');
     });
-    const on = await msUntilAccess(b, provider, 'enabled', toggle(true));
 
-    expect(off).toBeLessThan(1000);
-    expect(on).toBeLessThan(1000);
-    expect(await b.fire(provider, 'api', () => 'ok')).toBe('ok');
-  });
+    it('blocks calls on instance B within a second of a toggle in plain SQL', async () => {
+      const provider = uniqueProvider('multi_sql');
+      const { a, b, psql } = await twoInstances(provider);
 
-  it('blocks calls on instance B within a second of a toggle in plain SQL', async () => {
-    const provider = uniqueProvider('multi_sql');
-    const { a, b, psql } = await twoInstances(provider);
+      const ms = await msUntilAccess(b, provider, 'disabled', () =>
+        toggleInSql(psql, provider, 'api', false),
+      );
 
-    const ms = await msUntilAccess(b, provider, 'disabled', () =>
-      toggleInSql(psql, provider, 'api', false),
-    );
+      expect(ms).toBeLessThan(1000);
+      // A hears the same NOTIFY on its own connection, not necessarily before B.
+      await expect
+        .poll(() => a.breakers.get(provider, 'api')?.access.kind, { timeout: 1000 })
+        .toBe('disabled');
+    });
 
-    expect(ms).toBeLessThan(1000);
-    // A hears the same NOTIFY on its own connection, not necessarily before B.
-    await expect
-      .poll(() => a.breakers.get(provider, 'api')?.access.kind, { timeout: 1000 })
-      .toBe('disabled');
-  });
+    it('catches a toggle by polling when instance B cannot LISTEN', async () => {
+      const provider = uniqueProvider('multi_poll');
+      const { store, connectAnother } = database();
+      const hostPool = await connectAnother!(2);
+      const providers = { [`${provider}/api`]: {} };
+      const a = openOps({ store, providers });
+      const b = openOps({ store: fromDrizzle(hostPool.db), providers, pollIntervalMs: 200 });
+      await Promise.all([a.start(), b.start()]);
 
-  it('catches a toggle by polling when instance B cannot LISTEN', async () => {
-    const provider = uniqueProvider('multi_poll');
-    const { store, connectAnother } = database();
-    const hostPool = await connectAnother!(2);
-    const providers = { [`${provider}/api`]: {} };
-    const a = openOps({ store, providers });
-    const b = openOps({ store: fromDrizzle(hostPool.db), providers, pollIntervalMs: 200 });
-    await Promise.all([a.start(), b.start()]);
+      const ms = await msUntilAccess(b, provider, 'disabled', () =>
+        a.toggle({ provider, service: 'api', enabled: false, reason: 'incident', actor: 'oncall' }),
+      );
 
-    const ms = await msUntilAccess(b, provider, 'disabled', () =>
-      a.toggle({ provider, service: 'api', enabled: false, reason: 'incident', actor: 'oncall' }),
-    );
-
-    expect(ms).toBeLessThan(600);
-  });
-});
+      expect(ms).toBeLessThan(600);
+    });
+  },
+);

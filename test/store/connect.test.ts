@@ -43,7 +43,8 @@ describe('connectStore', () => {
 });
 
 describe.each(backends)('M28Store on %s', (backend) => {
-  const database = useDatabase(backend);
+  // One connection, so that a query after a transaction meets that transaction's session.
+  const database = useDatabase(backend, 1);
 
   it('refuses a role outside the M28 roles before any query', async () => {
     const error = await database()

@@ -155,28 +155,31 @@ describe('migrate() with a custom migrations folder', () => {
   });
 });
 
-describe.runIf(process.env.DATABASE_URL)('migrate() from several processes at once', () => {
-  it('applies the schema once when four migrators race on an empty database', async () => {
-    const base = process.env.DATABASE_URL as string;
-    const name = `m28_race_${Date.now()}`;
-    const admin = await connectPostgres(base, { max: 1 });
-    await admin.query(sql.raw(`create database ${name}`));
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    const stores = await Promise.all(
-      [1, 2, 3, 4].map(() => connectPostgres(url.toString(), { max: 1 })),
-    );
+describe.runIf(process.env.DATABASE_URL)(
+  'migrate() from four connections at once (needs DATABASE_URL: PGlite has one connection)',
+  () => {
+    it('applies the schema once when four migrators race on an empty database', async () => {
+      const base = process.env.DATABASE_URL as string;
+      const name = `m28_race_${Date.now()}`;
+      const admin = await connectPostgres(base, { max: 1 });
+      await admin.query(sql.raw(`create database ${name}`));
+      const url = new URL(base);
+      url.pathname = `/${name}`;
+      const stores = await Promise.all(
+        [1, 2, 3, 4].map(() => connectPostgres(url.toString(), { max: 1 })),
+      );
 
-    try {
-      const results = await Promise.all(stores.map((s) => s.migrate()));
+      try {
+        const results = await Promise.all(stores.map((s) => s.migrate()));
 
-      const appliedCounts = results.map((r) => r.applied.length).sort();
-      expect(appliedCounts).toEqual([0, 0, 0, readMigrations().length]);
-      expect(await migrationCount(stores[0]!)).toBe(readMigrations().length);
-    } finally {
-      await Promise.all(stores.map((s) => s.close()));
-      await admin.query(sql.raw(`drop database if exists ${name} with (force)`));
-      await admin.close();
-    }
-  });
-});
+        const appliedCounts = results.map((r) => r.applied.length).sort();
+        expect(appliedCounts).toEqual([0, 0, 0, readMigrations().length]);
+        expect(await migrationCount(stores[0]!)).toBe(readMigrations().length);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await admin.query(sql.raw(`drop database if exists ${name} with (force)`));
+        await admin.close();
+      }
+    });
+  },
+);
