@@ -35,6 +35,9 @@ export type Route = readonly [
   run: (context: RouteContext) => Promise<Response>,
 ];
 
+// How many of the newest operational events GET /admin/providers/health carries.
+const RECENT_EVENTS = 20;
+
 const HEX = '[0-9a-fA-F]';
 const UUID = `(${HEX}{8}-${HEX}{4}-${HEX}{4}-${HEX}{4}-${HEX}{12})`;
 
@@ -65,8 +68,11 @@ export function adminRoutes(target: AdminTarget, staleAfterMs: number): Route[] 
       /^\/admin\/providers\/health$/,
       async ({ role, query }) => {
         const { provider } = query(healthQuery);
+        const health = await readHealth(store(), role, provider, staleAfterMs);
+        // The spec's endpoint returns "provider status, circuit breaker state, recent events".
+        const events = await readEvents(store(), role, { provider, limit: RECENT_EVENTS });
 
-        return json(200, await readHealth(store(), role, provider, staleAfterMs));
+        return json(200, { ...health, recent_events: events });
       },
     ],
     [

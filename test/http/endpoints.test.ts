@@ -53,7 +53,8 @@ describe.each(backends)('createAdminHandler endpoints on %s', (backend) => {
 
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/^application\/json/);
-    expect(Object.keys(body)).toEqual(['providers', 'summary']);
+    expect(Object.keys(body)).toEqual(['providers', 'summary', 'recent_events']);
+    expect(body.recent_events).toEqual(expect.any(Array));
     for (const provider of body.providers) {
       expect(Object.keys(provider)).toEqual(expect.arrayContaining(PROVIDER_KEYS));
     }
@@ -102,6 +103,18 @@ describe.each(backends)('createAdminHandler endpoints on %s', (backend) => {
       available: false,
     });
     expect(body.summary).toMatchObject({ maintenance: 1 });
+
+    // The spec's "recent events": the toggle's, newest first, of the provider asked for.
+    expect(body.recent_events[0]).toMatchObject({
+      provider_name: 'stripe',
+      service_type: 'payment',
+      event_type: 'maintenance_start',
+      actor: expect.any(String),
+      created_at: expect.stringMatching(ISO),
+    });
+    expect(
+      body.recent_events.every((e: { provider_name: string }) => e.provider_name === 'stripe'),
+    ).toBe(true);
 
     const back = { ...toggle, enabled: true, maintenance_mode: false, reason: 'done' };
     const restored = await api.call('admin', 'POST', '/admin/providers/toggle', back);
