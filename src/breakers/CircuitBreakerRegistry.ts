@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { ValidationError } from '../errors/ValidationError.js';
 import { resolveBreakerOptions, type BreakerOptions, type WrapOptions } from './options.js';
 import { ProviderBreaker } from './ProviderBreaker.js';
+import type { Fallback } from './refusals.js';
 import type {
   BreakerSnapshot,
   BreakerTransition,
@@ -151,8 +152,9 @@ export class CircuitBreakerRegistry extends EventEmitter<RegistryEvents> {
 
   /**
    * Wraps `fn` so that every call goes through the provider's breaker. The wrapper has the
-   * same arguments and result as `fn`, always as a promise. After the breaker is disposed,
-   * the wrapper's next call starts a fresh one.
+   * same arguments and result as `fn`, always as a promise. `options.fallback` answers this
+   * wrapper's failed and refused calls only; the other options apply when this call creates
+   * the breaker. After the breaker is disposed, the wrapper's next call starts a fresh one.
    * @throws {@link ValidationError} for a blank name or a bad option.
    */
   wrap<A extends unknown[], R>(
@@ -161,18 +163,44 @@ export class CircuitBreakerRegistry extends EventEmitter<RegistryEvents> {
     fn: (...args: A) => R | Promise<R>,
     options?: WrapOptions<A, Awaited<R>>,
   ): (...args: A) => Promise<Awaited<R>> {
-    // The breaker calls the fallback with the wrapper's own arguments, which are `A`.
-    const breakerOptions = options as BreakerOptions | undefined;
-    let breaker = this.register(provider, service, breakerOptions);
+    let breakerOptions = options as BreakerOptions | undefined;
+    let target: (...args: never[]) => unknown = fn;
+    let fallback: Fallback | undefined;
+    if (options) {
+      resolveBreakerOptions(breakerOptions, 'options');
+      if (options.fallback) {
+        // The breaker calls it with this wrapper's own arguments, which are `A`.
+        ({ fallback, ...breakerOptions } = breakerOptions!);
+        // Fallbacks are found by the function the breaker calls: one of this wrapper's own,
+        // so that wrapping one function twice keeps two fallbacks.
+        target = (...args: A) => fn(...args);
+      }
+    }
+    let breaker = this.#wrapped(provider, service, breakerOptions, target, fallback);
 
     return (...args: A) => {
       // A disposed breaker is replaced on the next call; otherwise no lookup per call.
       if (breaker.disposed) {
-        breaker = this.register(provider, service, breakerOptions);
+        breaker = this.#wrapped(provider, service, breakerOptions, target, fallback);
       }
 
-      return breaker.fire(fn as never, args) as Promise<Awaited<R>>;
+      return breaker.fire(target, args) as Promise<Awaited<R>>;
     };
+  }
+
+  #wrapped(
+    provider: string,
+    service: string,
+    options: BreakerOptions | undefined,
+    target: (...args: never[]) => unknown,
+    fallback: Fallback | undefined,
+  ): ProviderBreaker {
+    const breaker = this.register(provider, service, options);
+    if (fallback) {
+      breaker.fallBackFor(target, fallback);
+    }
+
+    return breaker;
   }
 
   /** Calls `fn` once through the provider's breaker. */

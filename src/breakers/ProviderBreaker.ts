@@ -4,7 +4,7 @@ import { newCounters, opensOnFailure, sinceCloseNow } from './callCounts.js';
 import { isObject, markFiltered, settleFailure } from './failures.js';
 import { createOpossumCircuit, type OpossumCircuit } from './opossumCircuit.js';
 import type { ResolvedBreakerOptions } from './options.js';
-import { accessError, contextOf, fallbackOr } from './refusals.js';
+import { accessError, contextOf, fallbackOr, WrapperFallbacks, type Fallback } from './refusals.js';
 import { snapshotOf } from './snapshot.js';
 import {
   parseStoredState,
@@ -51,6 +51,7 @@ export class ProviderBreaker {
   readonly #timeoutErrors = new WeakSet<object>();
   // Errors the error filter let through: they reach the caller, never the fallback.
   readonly #filteredErrors = new WeakSet<object>();
+  readonly #fallbacks = new WrapperFallbacks();
   // Calls since the breaker last closed, for percentage mode: see SinceClose.
   #sinceClose = sinceCloseNow();
   readonly #counters = newCounters();
@@ -68,8 +69,11 @@ export class ProviderBreaker {
     this.#opossum = createOpossumCircuit(`${provider}/${service}`, options, {
       errorFilter: (error: unknown) =>
         markFiltered(error, this.options.errorFilter, this.#filteredErrors),
-      fallback: (_fn: unknown, args: unknown[], error: unknown) =>
-        settleFailure(this, error, args, this.#filteredErrors, this.#timeoutErrors),
+      fallback: (fn: object, args: unknown[], error: unknown) =>
+        settleFailure(this, error, args, this.#fallbacks.of(fn, this.options.fallback), {
+          filtered: this.#filteredErrors,
+          timeouts: this.#timeoutErrors,
+        }),
       success: this.#recordSuccess,
       failure: this.#recordFailure,
       timeout: this.#recordTimeout,
@@ -98,7 +102,7 @@ export class ProviderBreaker {
   fire(fn: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
     this.#counters.fires += 1;
     if (this.#access.kind !== 'enabled') {
-      return this.#refuse(accessError(this, this.#access), args);
+      return this.#refuse(accessError(this, this.#access), fn, args);
     }
 
     const circuit = this.#circuit;
@@ -107,13 +111,18 @@ export class ProviderBreaker {
     }
 
     if (circuit.state === 'open' && Date.now() < circuit.nextAttemptAt.getTime()) {
-      return this.#refuse(new BreakerOpenError(contextOf(this), circuit.nextAttemptAt), args);
+      return this.#refuse(new BreakerOpenError(contextOf(this), circuit.nextAttemptAt), fn, args);
     }
     if (circuit.state === 'open') {
       this.#halfOpen();
     }
 
     return this.#trial(fn, args);
+  }
+
+  /** Answers the failed and refused calls of `fn` with `fallback`, not the breaker's own. */
+  fallBackFor(fn: object, fallback: Fallback): void {
+    this.#fallbacks.set(fn, fallback);
   }
 
   /** Sets whether operators let calls through. Not a state transition of the breaker. */
@@ -202,7 +211,7 @@ export class ProviderBreaker {
   #trial(fn: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
     const circuit = this.#circuit as Extract<BreakerCircuit, { state: 'half_open' }>;
     if (circuit.trialsInFlight >= this.options.halfOpenMaxCalls) {
-      return this.#refuse(new BreakerOpenError(contextOf(this)), args);
+      return this.#refuse(new BreakerOpenError(contextOf(this)), fn, args);
     }
 
     this.#circuit = { state: 'half_open', trialsInFlight: circuit.trialsInFlight + 1 };
@@ -291,9 +300,9 @@ export class ProviderBreaker {
     }
   }
 
-  #refuse(error: Error, args: unknown[]): Promise<unknown> {
+  #refuse(error: Error, fn: object, args: unknown[]): Promise<unknown> {
     this.#counters.rejects += 1;
 
-    return fallbackOr(this.options.fallback, error, args);
+    return fallbackOr(this.#fallbacks.of(fn, this.options.fallback), error, args);
   }
 }

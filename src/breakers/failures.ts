@@ -1,6 +1,6 @@
 import { ProviderTimeoutError, type ProviderCallContext } from '../errors/provider.js';
 import type { ResolvedBreakerOptions } from './options.js';
-import { contextOf, fallbackOr } from './refusals.js';
+import { contextOf, fallbackOr, type Fallback } from './refusals.js';
 
 /**
  * True for a value a `WeakSet` can hold.
@@ -54,27 +54,27 @@ export function translateError(
 /**
  * Settles a call opossum counted as failed, from its fallback. A filtered error is the
  * provider's answer, such as a card decline: the caller gets it as it is, never the
- * fallback's answer. Any other error is translated, then handed to the breaker's fallback if
- * it has one.
+ * fallback's answer. Any other error is translated, then handed to `fallback` if there is
+ * one. `marked` holds the errors the filter let through and opossum's own timeout errors.
  * @internal
  */
 export function settleFailure(
   breaker: ProviderCallContext & { readonly options: ResolvedBreakerOptions },
   error: unknown,
   args: unknown[],
-  filteredErrors: WeakSet<object>,
-  timeoutErrors: WeakSet<object>,
+  fallback: Fallback | undefined,
+  marked: { readonly filtered: WeakSet<object>; readonly timeouts: WeakSet<object> },
 ): Promise<unknown> {
   const options = breaker.options;
   // Objects were marked by the filter when it ran; anything else is asked again.
   const filtered = isObject(error)
-    ? filteredErrors.has(error)
+    ? marked.filtered.has(error)
     : options.errorFilter?.(error) === true;
   if (filtered) {
     return Promise.reject(error);
   }
 
-  const translated = translateError(error, timeoutErrors, options.timeoutMs, breaker);
+  const translated = translateError(error, marked.timeouts, options.timeoutMs, breaker);
 
-  return fallbackOr(options.fallback, translated, args);
+  return fallbackOr(fallback, translated, args);
 }

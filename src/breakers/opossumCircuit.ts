@@ -18,7 +18,7 @@ export interface OpossumHandlers {
   /** Returns true for an error that must not count against the provider. */
   readonly errorFilter: (error: unknown) => boolean;
   /** Called by opossum for every failure it does not filter; the call resolves with it. */
-  readonly fallback: (fn: unknown, args: unknown[], error: unknown) => Promise<unknown>;
+  readonly fallback: (fn: object, args: unknown[], error: unknown) => Promise<unknown>;
   /** A call succeeded, or failed with a filtered error. */
   readonly success: (result: unknown, latencyMs: number) => void;
   /** A call failed and counts against the provider. */

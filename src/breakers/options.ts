@@ -65,8 +65,10 @@ export interface BreakerOptions {
 
 /**
  * Options for `wrap()`: {@link BreakerOptions}, with a fallback typed by the wrapped
- * function, so that it must take the same arguments and answer with the same result. They
- * apply when `wrap()` creates the breaker; for one that already exists they are ignored.
+ * function, so that it must take the same arguments and answer with the same result. The
+ * fallback answers this wrapper's calls only, in place of the breaker's own. The other
+ * options apply when `wrap()` creates the breaker; for one that exists they are checked, then
+ * ignored.
  */
 export interface WrapOptions<A extends unknown[], R> extends Omit<BreakerOptions, 'fallback'> {
   /**

@@ -23,13 +23,16 @@ export function accessError(breaker: ProviderCallContext, access: ProviderAccess
     : new ProviderDisabledError(contextOf(breaker));
 }
 
+/** A fallback as a breaker calls it: the error, then the call's arguments. @internal */
+export type Fallback = (error: unknown, ...args: unknown[]) => unknown;
+
 /**
  * Settles a refused or failed call: with the fallback's answer when there is a fallback,
  * otherwise by rejecting with the error.
  * @internal
  */
 export function fallbackOr(
-  fallback: ((error: unknown, ...args: unknown[]) => unknown) | undefined,
+  fallback: Fallback | undefined,
   error: unknown,
   args: unknown[],
 ): Promise<unknown> {
@@ -41,5 +44,25 @@ export function fallbackOr(
     return Promise.resolve(fallback(error, ...args));
   } catch (fallbackError) {
     return Promise.reject(fallbackError);
+  }
+}
+
+/**
+ * The fallbacks given to `wrap()`, by the function each wrapper calls: they answer that
+ * wrapper's calls in place of the breaker's own fallback.
+ * @internal
+ */
+export class WrapperFallbacks {
+  // Created with the first: most breakers never get one, and a WeakMap is not small.
+  #byFn: WeakMap<object, Fallback> | undefined;
+
+  /** Answers the calls of `fn` with `fallback`. */
+  set(fn: object, fallback: Fallback): void {
+    (this.#byFn ??= new WeakMap()).set(fn, fallback);
+  }
+
+  /** The fallback of `fn`'s wrapper, else `otherwise`. */
+  of(fn: object, otherwise: Fallback | undefined): Fallback | undefined {
+    return this.#byFn?.get(fn) ?? otherwise;
   }
 }

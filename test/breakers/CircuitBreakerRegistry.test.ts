@@ -12,6 +12,7 @@ import {
   ProviderInMaintenanceError,
   ProviderTimeoutError,
 } from '../../src/errors/provider.js';
+import { ValidationError } from '../../src/errors/ValidationError.js';
 import { failingCall, rejectionOf, settle } from './helpers.js';
 
 describe('CircuitBreakerRegistry', () => {
@@ -275,6 +276,44 @@ describe('CircuitBreakerRegistry', () => {
       registry.wrap('fx', 'other', async () => ({ rate: 1 }), { fallback: () => 'cached' });
       // @ts-expect-error: the fallback takes the wrapped function's arguments
       registry.wrap('fx', 'more', async (n: number) => n, { fallback: (_e, s: string) => 1 });
+    });
+
+    it('keeps a wrap() fallback to its own wrapper, whoever created the breaker', async () => {
+      const breakerFallback = vi.fn(() => 'breaker');
+      create({ defaults: { fallback: breakerFallback, failureThreshold: 100 } });
+      const down = async (..._args: unknown[]): Promise<string> => {
+        throw new Error('provider down');
+      };
+      const charge = registry.wrap('stripe', 'payment', down, {
+        fallback: (_error, amount) => `charge:${String(amount)}`,
+      });
+      const refund = registry.wrap('stripe', 'payment', down, {
+        fallback: (_error, id) => `refund:${String(id)}`,
+      });
+      const plain = registry.wrap('stripe', 'payment', down);
+
+      await expect(charge(100)).resolves.toBe('charge:100');
+      await expect(refund('re_1')).resolves.toBe('refund:re_1');
+      await expect(plain()).resolves.toBe('breaker');
+      await expect(registry.fire('stripe', 'payment', down)).resolves.toBe('breaker');
+      expect(breakerFallback).toHaveBeenCalledTimes(2);
+
+      // Refused calls too: each wrapper answers with its own.
+      registry.get('stripe', 'payment')!.open();
+      await expect(charge(5)).resolves.toBe('charge:5');
+      await expect(plain()).resolves.toBe('breaker');
+    });
+
+    it('checks wrap() options even when the breaker exists, and changes nothing', () => {
+      create();
+      registry.wrap('stripe', 'payment', async () => 1);
+
+      const wrapBadly = () =>
+        registry.wrap('stripe', 'payment', async () => 1, { fallback: 'cached' as never });
+
+      expect(wrapBadly).toThrow(ValidationError);
+      expect(wrapBadly).toThrow(expect.objectContaining({ field: 'options.fallback' }));
+      expect(registry.list()).toHaveLength(1);
     });
 
     it('leaves errors the filter lets through to the caller', async () => {
