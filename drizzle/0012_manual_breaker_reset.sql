@@ -1,16 +1,9 @@
 -- The spec's runbook forces a breaker closed with a plain UPDATE of provider_health_status.
 -- This makes that UPDATE do what m28.reset_circuit_breaker() does: close every instance's
--- report (or the next flush would open the row again), write the breaker_reset event and
--- the audit row, and tell running instances to close their breakers. Hand-written.
---
--- The library's own writers of the row run with m28.internal_write = 'on', which the
--- trigger leaves alone. A later CREATE OR REPLACE of either function must keep that SET.
+-- report (or the next flush would open the row again), keep a maintenance or disabled
+-- status, write the breaker_reset event and the audit row, and tell running instances to
+-- close their breakers. Hand-written.
 
-ALTER FUNCTION m28.record_provider_snapshots(jsonb) SET m28.internal_write = 'on';
---> statement-breakpoint
-ALTER FUNCTION m28.reset_circuit_breaker(text, text, text, text, text)
-  SET m28.internal_write = 'on';
---> statement-breakpoint
 CREATE FUNCTION m28.reset_breaker_by_update()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -21,7 +14,19 @@ AS $$
 DECLARE
   v_actor text := coalesce(nullif(current_setting('m28.actor', true), ''), session_user::text);
   v_reason text := 'UPDATE of provider_health_status (runbook force reset)';
+  v_stack text;
 BEGIN
+  -- The library's own writers close rows too (a flush after a breaker closed, the reset
+  -- function): those are no operator's UPDATE. The call stack tells them apart, where a
+  -- setting could be set by anyone and attached to a function only by a superuser.
+  GET DIAGNOSTICS v_stack = PG_CONTEXT;
+  IF v_stack ~ 'function (m28\.)?(record_provider_snapshots|reset_circuit_breaker)\(' THEN
+    RETURN NEW;
+  END IF;
+
+  IF OLD.status IN ('maintenance', 'disabled') THEN
+    NEW.status := OLD.status;
+  END IF;
   NEW.circuit_breaker_opened_at := NULL;
   NEW.circuit_breaker_next_attempt := NULL;
   NEW.updated_at := now();
@@ -67,8 +72,5 @@ REVOKE ALL ON FUNCTION m28.reset_breaker_by_update() FROM PUBLIC;
 CREATE TRIGGER provider_health_status_reset_by_update
 BEFORE UPDATE OF circuit_breaker_state ON m28.provider_health_status
 FOR EACH ROW
-WHEN (
-  OLD.circuit_breaker_state <> 'closed' AND NEW.circuit_breaker_state = 'closed'
-  AND current_setting('m28.internal_write', true) IS DISTINCT FROM 'on'
-)
+WHEN (OLD.circuit_breaker_state <> 'closed' AND NEW.circuit_breaker_state = 'closed')
 EXECUTE FUNCTION m28.reset_breaker_by_update();

@@ -183,3 +183,37 @@ describe.runIf(process.env.DATABASE_URL)(
     });
   },
 );
+
+describe.runIf(process.env.DATABASE_URL)(
+  'migrate() as a non-superuser owner (needs DATABASE_URL: PGlite has only its superuser)',
+  () => {
+    it('applies every migration as a CREATEROLE login that owns the database', async () => {
+      const base = process.env.DATABASE_URL as string;
+      const suffix = `${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+      const owner = `m28_owner_${suffix}`;
+      const name = `m28_owned_${suffix}`;
+      const admin = await connectPostgres(base, { max: 1 });
+      await admin.query(sql.raw(`create role ${owner} login createrole`));
+      await admin.query(sql.raw(`create database ${name} owner ${owner}`));
+      const url = new URL(base);
+      url.pathname = `/${name}`;
+      url.username = owner;
+      const store = await connectPostgres(url.toString(), { max: 1 });
+
+      try {
+        const result = await store.migrate();
+
+        expect(result.applied).toHaveLength(readMigrations().length);
+        const [row] = await store.query<{ superuser: boolean }>(
+          sql`select rolsuper as superuser from pg_roles where rolname = current_user`,
+        );
+        expect(row?.superuser).toBe(false);
+      } finally {
+        await store.close();
+        await admin.query(sql.raw(`drop database if exists ${name} with (force)`));
+        await admin.query(sql.raw(`drop role if exists ${owner}`));
+        await admin.close();
+      }
+    });
+  },
+);

@@ -110,6 +110,45 @@ describe.each(backends)("the runbook's force-reset UPDATE on %s", (backend) => {
     ]);
   });
 
+  it('keeps a disabled provider disabled, as the reset function does', async () => {
+    const { store } = database();
+    const provider = `upd-${randomUUID().slice(0, 8)}`;
+    await send(store, provider, randomUUID(), 'open');
+    await asRole(
+      store,
+      'm28_admin',
+      sql`select m28.toggle_provider(${provider}::text, 'payment'::text, false, 'incident'::text,
+        'alice'::text)`,
+    );
+
+    await forceReset(store, 'm28_admin', provider, 'alice');
+
+    const [row] = await store.query<{ status: string; enabled: boolean }>(sql`
+      select status::text, enabled from m28.provider_health_status
+      where provider_name = ${provider}`);
+    expect(row).toEqual({ status: 'disabled', enabled: false });
+    expect((await state(store, provider)).audit).toMatchObject([
+      { after: { circuit_breaker_state: 'closed', status: 'disabled' } },
+    ]);
+  });
+
+  it('leaves the reset function to itself: one event and one audit row', async () => {
+    const { store } = database();
+    const provider = `upd-${randomUUID().slice(0, 8)}`;
+    await send(store, provider, randomUUID(), 'open');
+
+    await asRole(
+      store,
+      'm28_admin',
+      sql`select m28.reset_circuit_breaker(${provider}::text, 'payment'::text, 'fixed'::text,
+        'frank'::text)`,
+    );
+
+    const after = await state(store, provider);
+    expect(after.events).toEqual([{ event_type: 'breaker_reset', actor: 'frank' }]);
+    expect(after.audit).toMatchObject([{ actor: 'frank' }]);
+  });
+
   it('leaves the library’s own writes alone: a breaker that closes is no reset', async () => {
     const { store } = database();
     const provider = `upd-${randomUUID().slice(0, 8)}`;
