@@ -4,7 +4,7 @@ import { newCounters, opensOnFailure, sinceCloseNow } from './callCounts.js';
 import { isObject, markFiltered, settleFailure } from './failures.js';
 import { createOpossumCircuit, type OpossumCircuit } from './opossumCircuit.js';
 import type { ResolvedBreakerOptions } from './options.js';
-import { accessError, contextOf, fallbackOr, WrapperFallbacks, type Fallback } from './refusals.js';
+import { accessError, contextOf, fallbackOr, WrapperFallbacks } from './refusals.js';
 import { snapshotOf } from './snapshot.js';
 import {
   parseStoredState,
@@ -120,8 +120,11 @@ export class ProviderBreaker {
     return this.#trial(fn, args);
   }
 
-  /** Answers the failed and refused calls of `fn` with `fallback`, not the breaker's own. */
-  fallBackFor(fn: object, fallback: Fallback): void {
+  /**
+   * Answers the failed and refused calls of `fn` with `fallback`, not the breaker's own: how
+   * `wrap()` gives each wrapper its fallback.
+   */
+  fallBackFor(fn: object, fallback: (error: unknown, ...args: unknown[]) => unknown): void {
     this.#fallbacks.set(fn, fallback);
   }
 

@@ -108,8 +108,6 @@ export class AlertEvaluator extends EventEmitter<AlertEvents> {
     monitor?.on('health:checked', this.#onChecked);
     monitor?.on('breaker:reset', this.#onReset);
     scheduler?.on('rotation:due', this.#onDue);
-    // Also the secrets whose rotation is open yet late, which are not due (not active).
-    scheduler?.on('rotation:overdue', this.#onDue);
     scheduler?.on('scheduler:scanned', this.#onScanned);
     secrets?.on('rotation:completed', this.#onRotated);
     this.#timer = setInterval(() => this.#evaluateInBackground(), this.#intervalMs);
@@ -125,7 +123,6 @@ export class AlertEvaluator extends EventEmitter<AlertEvents> {
     monitor?.off('health:checked', this.#onChecked);
     monitor?.off('breaker:reset', this.#onReset);
     scheduler?.off('rotation:due', this.#onDue);
-    scheduler?.off('rotation:overdue', this.#onDue);
     scheduler?.off('scheduler:scanned', this.#onScanned);
     secrets?.off('rotation:completed', this.#onRotated);
   }

@@ -33,11 +33,14 @@ export interface DueSecret {
 
 /** Events of {@link RotationScheduler}. */
 export interface SchedulerEvents {
-  /** A secret's next rotation date has passed. */
-  'rotation:due': (event: DueSecret & { lateMs: number }) => void;
+  /**
+   * A secret's next rotation date has passed; `rotating` when a rotation of it is open but
+   * not completed, which leaves it as late.
+   */
+  'rotation:due': (event: DueSecret & { lateMs: number; rotating: boolean }) => void;
   /**
    * A secret is a day late (`warning`) or a week late (`critical`), per the alert table;
-   * `rotating` when a rotation of it is open but not completed, which leaves it as late.
+   * `rotating` as in `rotation:due`.
    */
   'rotation:overdue': (
     event: DueSecret & { lateMs: number; level: 'warning' | 'critical'; rotating: boolean },
@@ -46,7 +49,10 @@ export interface SchedulerEvents {
   'rotation:reminder': (event: DueSecret & { dueInMs: number }) => void;
   /** An automated rotation's lease passed (its process stopped): it was failed. */
   'rotation:lease_expired': (event: { rotationId: string }) => void;
-  /** A scan finished. */
+  /**
+   * A scan finished: `due` active secrets were past their date (not counting those being
+   * rotated), and it started `started` rotations.
+   */
   'scheduler:scanned': (event: { due: number; started: number }) => void;
   /** A background task failed; the scheduler keeps running. */
   error: (error: Error) => void;
@@ -226,20 +232,20 @@ export class RotationScheduler extends EventEmitter<SchedulerEvents> {
       }
 
       due += 1;
-      this.emit('rotation:due', { ...secret, lateMs });
-      this.#overdue(secret, lateMs, false);
+      this.#late(secret, lateMs, false);
     }
-    // A rotation left open (no rotator, or nobody completed it) keeps its secret overdue.
-    for (const row of await rotatingLate(this.#store, DAY_MS / 1000)) {
+    // A rotation left open (no rotator, or nobody completed it) leaves its secret late.
+    for (const row of await rotatingLate(this.#store)) {
       const { secret, lateMs } = lateness(row);
-      this.#overdue(secret, lateMs, true);
+      this.#late(secret, lateMs, true);
     }
 
     const started = this.#autoStart ? await this.#startDue() : 0;
     this.emit('scheduler:scanned', { due, started });
   }
 
-  #overdue(secret: DueSecret, lateMs: number, rotating: boolean): void {
+  #late(secret: DueSecret, lateMs: number, rotating: boolean): void {
+    this.emit('rotation:due', { ...secret, lateMs, rotating });
     if (lateMs >= DAY_MS) {
       const level = lateMs >= 7 * DAY_MS ? 'critical' : 'warning';
       this.emit('rotation:overdue', { ...secret, lateMs, level, rotating });

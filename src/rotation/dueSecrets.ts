@@ -28,17 +28,16 @@ export function activeDue(store: M28Store, horizonSeconds: number): Promise<DueR
 }
 
 /**
- * Secrets with a rotation open that are at least `lateSeconds` past their rotation date: an
- * open rotation does not make a late secret rotated. The partial index
- * `secrets_config_rotating_idx` serves it.
+ * Secrets with a rotation open that are past their rotation date: an open rotation does not
+ * make a late secret rotated. The partial index `secrets_config_rotating_idx` serves it.
  * @internal
  */
-export function rotatingLate(store: M28Store, lateSeconds: number): Promise<DueRow[]> {
+export function rotatingLate(store: M28Store): Promise<DueRow[]> {
   return store.withRole('m28_system', (tx) =>
     store.query<DueRow>(
       sql`select scope, key_name, next_rotation_at, now() as now from m28.secrets_config
         where status = 'rotating' and next_rotation_at is not null
-          and next_rotation_at <= now() - make_interval(secs => ${lateSeconds})
+          and next_rotation_at <= now()
         order by next_rotation_at`,
       tx,
     ),

@@ -60,7 +60,11 @@ describe.each(backends)('RotationScheduler on %s', (backend) => {
 
       const [event] = eventsOf(events, due.scope);
       expect(event?.name).toBe('rotation:due');
-      expect(event?.payload).toMatchObject({ scope: due.scope, keyName: due.keyName });
+      expect(event?.payload).toMatchObject({
+        scope: due.scope,
+        keyName: due.keyName,
+        rotating: false,
+      });
       expect(event!.payload.nextRotationAt).toBeInstanceOf(Date);
       expect(event!.payload.lateMs).toBeGreaterThanOrEqual(23 * HOUR * 1000);
       expect(event!.payload.lateMs).toBeLessThan(DAY_MS);
@@ -106,14 +110,18 @@ describe.each(backends)('RotationScheduler on %s', (backend) => {
 
       await scheduler.scan();
 
-      // Not due any more (a rotation is under way), but still late until it completes.
-      expect(eventsOf(events, late.scope).map((e) => e.name)).toEqual(['rotation:overdue']);
-      expect(eventsOf(events, late.scope)[0]!.payload).toMatchObject({
+      // A rotation is under way, but the secret is late until it completes.
+      expect(eventsOf(events, late.scope).map((e) => e.name)).toEqual([
+        'rotation:due',
+        'rotation:overdue',
+      ]);
+      expect(eventsOf(events, late.scope, 'rotation:overdue')[0]!.payload).toMatchObject({
         keyName: late.keyName,
         level: 'warning',
         rotating: true,
       });
-      expect(eventsOf(events, recent.scope)).toEqual([]);
+      expect(eventsOf(events, recent.scope).map((e) => e.name)).toEqual(['rotation:due']);
+      expect(eventsOf(events, recent.scope)[0]!.payload).toMatchObject({ rotating: true });
     });
 
     it('reminds about a secret due soon that has no rotator, and not about others', async () => {
