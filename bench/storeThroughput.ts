@@ -47,7 +47,8 @@ async function measureFlushCost(
 
 /**
  * Throughput of calls spread over ten providers through `createOps()` with a store (which
- * flushes every `FLUSH_INTERVAL_MS`) against `createOps()` without one, interleaved round by round.
+ * flushes every `FLUSH_INTERVAL_MS`) against `createOps()` without one, interleaved round
+ * by round.
  */
 export async function benchStoreThroughput(
   backend: string,

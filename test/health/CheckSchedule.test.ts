@@ -32,14 +32,21 @@ describe('CheckSchedule', () => {
     vi.useRealTimers();
   });
 
-  it('checks once its lease is claimed', async () => {
+  /** A schedule started on one record, one interval in, its lease claim on its way. */
+  async function claiming() {
     const { lease, grant } = slowLease();
     const check = vi.fn(async () => undefined);
     const schedule = new CheckSchedule(lease, check, () => {});
     const record = recordOf();
     schedule.start(record);
-
     await vi.advanceTimersByTimeAsync(100);
+
+    return { grant, check, schedule, record };
+  }
+
+  it('checks once its lease is claimed', async () => {
+    const { grant, check, schedule, record } = await claiming();
+
     grant();
     await vi.advanceTimersByTimeAsync(0);
 
@@ -48,13 +55,8 @@ describe('CheckSchedule', () => {
   });
 
   it('does not check when it was stopped while the claim was on its way', async () => {
-    const { lease, grant } = slowLease();
-    const check = vi.fn(async () => undefined);
-    const schedule = new CheckSchedule(lease, check, () => {});
-    const record = recordOf();
-    schedule.start(record);
+    const { grant, check, schedule, record } = await claiming();
 
-    await vi.advanceTimersByTimeAsync(100);
     schedule.stop(record);
     grant();
     await vi.advanceTimersByTimeAsync(0);

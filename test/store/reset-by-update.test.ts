@@ -36,6 +36,14 @@ async function send(
   await asRole(store, 'm28_system', sql`select m28.record_provider_snapshots(${snapshots}::jsonb)`);
 }
 
+/** A new provider whose breaker one instance reports open. */
+async function openedProvider(store: M28Store): Promise<string> {
+  const provider = `upd-${randomUUID().slice(0, 8)}`;
+  await send(store, provider, randomUUID(), 'open');
+
+  return provider;
+}
+
 /** The spec's runbook "force circuit breaker reset", for `provider`, as `role`. */
 async function forceReset(store: M28Store, role: M28Role, provider: string, actor?: string) {
   await store.withRole(role, async (tx) => {
@@ -74,8 +82,7 @@ describe.each(backends)("the runbook's force-reset UPDATE on %s", (backend) => {
 
   it('closes every instance’s report, so that the next flush keeps it closed', async () => {
     const { store } = database();
-    const provider = `upd-${randomUUID().slice(0, 8)}`;
-    await send(store, provider, randomUUID(), 'open');
+    const provider = await openedProvider(store);
     await send(store, provider, randomUUID(), 'open');
 
     await forceReset(store, 'm28_admin', provider, 'alice');
@@ -97,8 +104,7 @@ describe.each(backends)("the runbook's force-reset UPDATE on %s", (backend) => {
 
   it('records the login as the actor when the session named none', async () => {
     const { store } = database();
-    const provider = `upd-${randomUUID().slice(0, 8)}`;
-    await send(store, provider, randomUUID(), 'open');
+    const provider = await openedProvider(store);
     const [{ login } = { login: '' }] = await store.query<{ login: string }>(
       sql`select session_user::text as login`,
     );
@@ -112,8 +118,7 @@ describe.each(backends)("the runbook's force-reset UPDATE on %s", (backend) => {
 
   it('keeps a disabled provider disabled, as the reset function does', async () => {
     const { store } = database();
-    const provider = `upd-${randomUUID().slice(0, 8)}`;
-    await send(store, provider, randomUUID(), 'open');
+    const provider = await openedProvider(store);
     await asRole(
       store,
       'm28_admin',
@@ -134,8 +139,7 @@ describe.each(backends)("the runbook's force-reset UPDATE on %s", (backend) => {
 
   it('leaves the reset function to itself: one event and one audit row', async () => {
     const { store } = database();
-    const provider = `upd-${randomUUID().slice(0, 8)}`;
-    await send(store, provider, randomUUID(), 'open');
+    const provider = await openedProvider(store);
 
     await asRole(
       store,
@@ -165,8 +169,7 @@ describe.each(backends)("the runbook's force-reset UPDATE on %s", (backend) => {
 
   it('is refused to the monitor, and changes nothing', async () => {
     const { store } = database();
-    const provider = `upd-${randomUUID().slice(0, 8)}`;
-    await send(store, provider, randomUUID(), 'open');
+    const provider = await openedProvider(store);
 
     await expect(forceReset(store, 'm28_monitor', provider)).rejects.toMatchObject({
       code: 'M28_PERMISSION_DENIED',
